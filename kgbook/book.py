@@ -1,0 +1,80 @@
+"""Helpers for chapter notebooks: glue computed values and show data tables."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+
+def _native(value):
+    """Plain Python value for glue (numpy and pandas scalars repr badly in text)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        if not np.isfinite(value):
+            raise ValueError(f"refusing to glue a non-finite number: {value!r}")
+        return float(value)
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return value
+
+
+def glue(name: str, value) -> object:
+    """Glue a number or text under ``name`` for use in prose; returns the glued value.
+
+    Numbers are glued as plain Python ``int``/``float`` and formatted in the text with
+    ``{glue:text}`name:.1f```. Text is glued as Markdown so it shows without quotes: use
+    ``{glue:md}`name```.
+    """
+    from myst_nb import glue as _glue
+
+    value = _native(value)
+    if isinstance(value, str):
+        _glue(name, Markdown(value), display=False)
+    elif isinstance(value, (int, float)):
+        _glue(name, value, display=False)
+    else:
+        raise TypeError(f"glue '{name}': expected a number or text, got {type(value).__name__}")
+    return value
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "–"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(df: pd.DataFrame, *, columns: dict[str, str] | None = None,
+                   formats: dict[str, str] | None = None) -> str:
+    """A Markdown (pipe) table of ``df`` without its index.
+
+    ``columns`` maps column names to header text (and selects and orders them);
+    ``formats`` maps column names to format strings such as ``"{:,.0f}"``.
+    """
+    columns = columns or {c: c for c in df.columns}
+    formats = formats or {}
+    head = "| " + " | ".join(columns.values()) + " |"
+    rule = "|" + "|".join(" --- " for _ in columns) + "|"
+    rows = []
+    for _, row in df[list(columns)].iterrows():
+        cells = []
+        for col in columns:
+            v = row[col]
+            missing = v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+            cells.append(formats[col].format(v) if col in formats and not missing
+                         else _cell(v))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join([head, rule, *rows])
+
+
+def show_table(df: pd.DataFrame, *, columns: dict[str, str] | None = None,
+               formats: dict[str, str] | None = None) -> None:
+    """Display ``df`` as a Markdown table (renders in HTML and PDF, no index column)."""
+    display(Markdown(markdown_table(df, columns=columns, formats=formats)))

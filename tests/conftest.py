@@ -1,0 +1,93 @@
+"""Shared fixtures: one strict, clean build of the whole book per test session.
+
+Set KGBOOK_BUILD=/path/to/folder-with-_build to reuse an existing build while iterating
+(the folder that holds ``_build``, e.g. the project root after ``make book``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+FIGURES = ROOT / "figures"
+
+
+@dataclass
+class Build:
+    root: Path
+    log: str
+
+    @property
+    def html(self) -> Path:
+        return self.root / "_build" / "html"
+
+    @property
+    def executed(self) -> Path:
+        return self.root / "_build" / "jupyter_execute"
+
+    def page(self, name: str) -> str:
+        return (self.html / "chapters" / f"{name}.html").read_text(encoding="utf-8")
+
+    def glued(self, chapter: str) -> dict:
+        """Values a chapter glued, as Python values (numbers parsed, Markdown as text)."""
+        raw = json.loads((self.executed / "chapters" / f"{chapter}.glue.json").read_text())
+        out = {}
+        for key, output in raw.items():
+            data = output["data"]
+            if "text/markdown" in data:
+                out[key] = data["text/markdown"]
+            else:
+                text = data["text/plain"]
+                try:
+                    out[key] = int(text)
+                except ValueError:
+                    out[key] = float(text)
+        return out
+
+
+def _figure_hashes() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(FIGURES.glob("fig-*"))}
+
+
+@pytest.fixture(scope="session")
+def figures_before_build() -> dict[str, bytes]:
+    return _figure_hashes()
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory, figures_before_build) -> Build:
+    """Build the book from scratch (no cache) with warnings as errors."""
+    reuse = os.environ.get("KGBOOK_BUILD")
+    if reuse:
+        return Build(Path(reuse), log="(reused build)")
+    out = tmp_path_factory.mktemp("book")
+    exe = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run(
+        [str(exe), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, cwd=ROOT)
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        problems = [ln for ln in log.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
+        pytest.fail("strict build failed:\n" + "\n".join(problems[-40:] or log.splitlines()[-40:]))
+    return Build(out, log=log)
+
+
+def toc_chapters() -> list[str]:
+    """Chapter names (file stems) listed in _toc.yml, in order."""
+    toc = (ROOT / "_toc.yml").read_text()
+    return re.findall(r"(?:root|file):\s*chapters/([\w-]+)", toc)
+
+
+def declared_figures(chapter: str) -> list[str]:
+    """Figure ids named in a chapter's cell metadata (mystnb: figure: name: fig-...)."""
+    text = (CHAPTERS / f"{chapter}.md").read_text()
+    return re.findall(r"^\s+name:\s*(fig-[a-z0-9-]+)\s*$", text, flags=re.M)
