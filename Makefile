@@ -17,7 +17,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+# Jupyter's execution cache keys notebooks on their code only. Until the cache tracks the
+# data each chapter reads, any change under data/ or kgbook/ clears it, so no page can show
+# numbers computed from old data.
+INPUTS_HASH = $(shell cat $$(find data kgbook -type f \( -name '*.csv' -o -name '*.json' -o -name '*.py' \) | sort) | sha256sum | cut -c1-16)
+
 book: $(STAMP)
+	@mkdir -p _build
+	@if [ "$$(cat _build/.inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then \
+	  echo "data/ or kgbook/ changed: clearing the execution cache"; \
+	  rm -rf _build/.jupyter_cache; echo "$(INPUTS_HASH)" > _build/.inputs-hash; fi
 	$(BIN)/jupyter-book build . $(BUILD_FLAGS)
 	@echo ""
 	@echo "The book is in _build/html. Open _build/html/index.html in a browser,"

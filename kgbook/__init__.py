@@ -3,7 +3,7 @@
 Chapters import from here, so no loading or plotting code is repeated in notebooks.
 """
 
-from .book import glue, markdown_table, show_table
+from .book import date_text, glue, markdown_table, show_table
 from .data import DataError, load_table, package, resource, source_note, table_path, units
 from .figures import (
     COUNTRY_NAMES,
@@ -11,13 +11,15 @@ from .figures import (
     dumbbell_chart,
     line_chart,
     new_figure,
+    panel_bar_chart,
     save_figure,
     stacked_bar_chart,
     timeline_chart,
 )
 
 __all__ = [
-    "COUNTRY_NAMES", "DataError", "bar_chart", "dumbbell_chart", "glue", "line_chart",
-    "load_table", "markdown_table", "new_figure", "package", "resource", "save_figure",
+    "COUNTRY_NAMES", "DataError", "date_text", "bar_chart", "dumbbell_chart", "glue", "line_chart",
+    "load_table", "markdown_table", "new_figure", "package", "panel_bar_chart",
+    "resource", "save_figure",
     "show_table", "source_note", "stacked_bar_chart", "table_path", "timeline_chart", "units",
 ]

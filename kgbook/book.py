@@ -43,6 +43,15 @@ def glue(name: str, value) -> object:
     return value
 
 
+def date_text(value: str) -> str:
+    """'2015-08-12' -> '12 August 2015', '2015-05' -> 'May 2015', '2020' -> '2020'."""
+    parts = str(value).split("-")
+    if len(parts) == 1:
+        return parts[0]
+    stamp = pd.Timestamp(f"{parts[0]}-{parts[1]}-{parts[2] if len(parts) > 2 else '01'}")
+    return stamp.strftime("%B %Y") if len(parts) == 2 else f"{stamp.day} {stamp:%B %Y}"
+
+
 def _cell(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "–"

@@ -17,6 +17,13 @@ def _years(name: str) -> str:
     return "–"
 
 
+def _source_text(src: dict) -> str:
+    """Publisher and title, linked when the source has a web address."""
+    if src["path"].startswith("http"):
+        return f"{src['publisher']}, [{src['title']}]({src['path']})"
+    return f"{src['publisher']}, {src['title']} (`data/{src['path']}`)"
+
+
 def table_summary() -> str:
     """One row per table: name, title, rows, years, publisher, licence."""
     import pandas as pd
@@ -51,16 +58,13 @@ def table_details() -> str:
             "",
             f"**{res['title']}.** {res['description']}",
             "",
-            f"- **Publisher and source:** " + "; ".join(
-                f"{s['publisher']}, " + (f"[{s['title']}]({s['path']})" if s["path"].startswith("http")
-                                          else f"{s['title']} (`data/{s['path']}`)")
-                for s in src),
-            f"- **Indicator codes:** " + ("; ".join(
+            "- **Publisher and source:** " + "; ".join(_source_text(s) for s in src),
+            "- **Indicator codes:** " + ("; ".join(
                 f"`{code}` {label}" for s in src for code, label in s.get("indicators", {}).items())
                 or "none (compiled from documents)"),
             f"- **Release or snapshot:** {res['release']}",
             f"- **Copied into this book:** {res['retrieved']}",
-            f"- **Licence:** " + "; ".join(
+            "- **Licence:** " + "; ".join(
                 f"[{lic['title']}]({lic['path']})" for lic in res["licenses"]),
             f"- **How it was derived:** {res['derivation']}",
             f"- **Limitations:** {res['limitations']}",

@@ -127,8 +127,8 @@ def _legend_above(ax, ncol: int | None = None) -> None:
               columnspacing=1.4)
 
 
-def percent_axis(ax, axis: str = "y", decimals: int = 0) -> None:
-    fmt = FuncFormatter(lambda v, _: f"{v:.{decimals}f}%")
+def percent_axis(ax, axis: str = "y") -> None:
+    fmt = FuncFormatter(lambda v, _: f"{v:g}%")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
@@ -215,6 +215,10 @@ def bar_chart(data: pd.DataFrame, *, category: str, value: str, title: str, subt
     fig, ax = new_figure(title, subtitle, source, note=note, height=height,
                          legend_space=False)
     cats = [str(_label_for(c, labels)) for c in df[category]]
+    if horizontal:  # wrap long labels and make room for them on the left
+        cats = [_wrap(c, 42) for c in cats]
+        longest = max(len(line) for c in cats for line in c.split("\n"))
+        fig.subplots_adjust(left=min(0.5, max(0.085, 0.015 + longest * 0.0072)))
     cols = []
     for i, c in enumerate(df[category]):
         if isinstance(colors, str):
@@ -240,15 +244,18 @@ def bar_chart(data: pd.DataFrame, *, category: str, value: str, title: str, subt
             percent_axis(ax, "y")
     ax.bar_label(bars, labels=[value_format.format(v) for v in vals], padding=3, fontsize=10.5,
                  color=INK)
+    box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.5}
     for ref, text in references:
         line = ax.axvline if horizontal else ax.axhline
         line(ref, color=INK, linestyle="--", linewidth=1.2, zorder=4)
         if horizontal:
             ax.annotate(text, (ref, 1), xycoords=("data", "axes fraction"), xytext=(3, 2),
-                        textcoords="offset points", fontsize=10, color=INK, va="bottom")
+                        textcoords="offset points", fontsize=10, color=INK, va="bottom",
+                        bbox=box, zorder=6)
         else:
-            ax.annotate(text, (1, ref), xycoords=("axes fraction", "data"), xytext=(-3, 3),
-                        textcoords="offset points", fontsize=10, color=INK, ha="right")
+            ax.annotate(text, (0, ref), xycoords=("axes fraction", "data"), xytext=(3, 3),
+                        textcoords="offset points", fontsize=10, color=INK, ha="left",
+                        bbox=box, zorder=6)
     ax.margins(x=0.12) if horizontal else ax.margins(y=0.12)
     return fig, ax
 
@@ -343,10 +350,10 @@ def dumbbell_chart(data: pd.DataFrame, *, category: str, start: str, end: str, t
                    subtitle: str, source: str, start_label: str, end_label: str,
                    note: str | None = None, value_format: str = "{:.1f}",
                    percent: bool = False, start_color: str = "#5a5a5a",
-                   end_color: str = "#D55E00"):
+                   end_color: str = "#D55E00", missing_text: str = "no series"):
     """Two values per row joined by a line (e.g. a published claim against a series).
 
-    A missing ``end`` value is drawn as the start value alone, labelled 'no series'.
+    A missing ``end`` value is drawn as the start value alone, labelled ``missing_text``.
     """
     df = data.reset_index(drop=True)
     n = len(df)
@@ -360,7 +367,7 @@ def dumbbell_chart(data: pd.DataFrame, *, category: str, start: str, end: str, t
             ax.annotate(value_format.format(b), (b, yv), xytext=(0, 8),
                         textcoords="offset points", ha="center", fontsize=10, color=end_color)
         else:
-            ax.annotate("no series", (a, yv), xytext=(10, 0), textcoords="offset points",
+            ax.annotate(missing_text, (a, yv), xytext=(10, 0), textcoords="offset points",
                         va="center", fontsize=10, color=MUTED, style="italic")
         ax.annotate(value_format.format(a), (a, yv), xytext=(0, -15),
                     textcoords="offset points", ha="center", fontsize=10, color=start_color)
@@ -402,3 +409,64 @@ def save_figure(fig, figure_id: str, *, directory: Path | None = None) -> None:
     for ext, md in meta.items():
         fig.savefig(out / f"{figure_id}.{ext}", format=ext, dpi=EXPORT_DPI, metadata=md,
                     facecolor="white")
+
+
+def panel_bar_chart(data: pd.DataFrame, *, panel: str, category: str, value: str, title: str,
+                    subtitle: str, source: str, kind: str | None = None,
+                    colors: Mapping | None = None, hatches: Mapping | None = None,
+                    text: str | None = None, panel_order: Sequence | None = None,
+                    value_format: str = "{:,.0f}", note: str | None = None,
+                    label_width: int = 36):
+    """Horizontal bars in stacked panels, each panel with its own value axis.
+
+    For amounts that must not share an axis (different currencies or reference years): one
+    panel per value of ``panel``, bars in data order, top to bottom. ``kind`` colours (and,
+    with ``hatches``, patterns) bars by a category column and adds a legend; ``text`` names a
+    column with the bar labels (default: the value formatted with ``value_format``).
+    """
+    panels = list(panel_order) if panel_order is not None else list(dict.fromkeys(data[panel]))
+    parts = [data[data[panel] == p] for p in panels]
+    empty = [p for p, part in zip(panels, parts, strict=True) if part.empty]
+    if empty:
+        raise ValueError(f"panel_bar_chart: no rows for {panel} = {empty}")
+    n_bars = sum(len(p) for p in parts)
+    height = max(FIGSIZE[1], 2.2 + 0.36 * n_bars + 0.55 * len(panels))
+    fig, ax0 = new_figure(title, subtitle, source, note=note, height=height,
+                          legend_space=kind is not None)
+    box = ax0.get_position()
+    ax0.remove()
+    top = box.y1 - 0.3 / height
+    gap_in = 0.55
+    avg_in = ((top - box.y0) * height - gap_in * (len(panels) - 1)) / len(panels)
+    grid = fig.add_gridspec(len(panels), 1, left=0.36, right=box.x1, bottom=box.y0, top=top,
+                            height_ratios=[len(p) for p in parts], hspace=gap_in / avg_in)
+    kinds = list(dict.fromkeys(data[kind])) if kind else []
+    styles = {k: _style_for(k, colors, None, i)[0] for i, k in enumerate(kinds)}
+    axes = []
+    for gi, (name, part) in enumerate(zip(panels, parts, strict=True)):
+        ax = fig.add_subplot(grid[gi])
+        cats = [_wrap(str(c), label_width) for c in part[category]]
+        ys = list(range(len(part)))
+        for y, (_, row) in zip(ys, part.iterrows(), strict=True):
+            k = row[kind] if kind else None
+            ax.barh(y, row[value], height=0.62, zorder=3,
+                    color=styles.get(k, COUNTRY_COLORS["KGZ"]),
+                    hatch=(hatches or {}).get(k), edgecolor="white", linewidth=0.6)
+            label = row[text] if text else value_format.format(row[value])
+            ax.annotate(label, (row[value], y), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=10.5, color=INK)
+        ax.set_yticks(ys)
+        ax.set_yticklabels(cats, fontsize=10.5)
+        ax.set_ylim(len(part) - 0.5, -0.5)
+        ax.set_xlim(0, part[value].max() * 1.3)
+        ax.grid(axis="y", visible=False)
+        ax.grid(axis="x")
+        ax.set_title(str(name), loc="left", fontsize=11.5, fontweight="bold", color=INK, pad=4)
+        axes.append(ax)
+    if kind:
+        from matplotlib.patches import Patch
+        handles = [Patch(facecolor=styles[k], hatch=(hatches or {}).get(k), edgecolor="white",
+                         label=str(k)) for k in kinds]
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.012, 1 - 0.78 / height),
+                   ncol=min(len(kinds), 5), frameon=False, handlelength=1.6, columnspacing=1.2)
+    return fig, axes

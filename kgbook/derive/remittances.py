@@ -29,7 +29,8 @@ def wdi_remittances_apr2026() -> pd.DataFrame:
 
 def nsc_remittances() -> pd.DataFrame:
     src = read_source("kgz-nsc-sdg/kgz_nsc_sdg_selected_long.csv")
-    src = src[(src.sdg_file == "17.3.2") & (src.SERIES == "BX_TRF_PWKR") & (src.REF_AREA == "417")]  # M49 code of Kyrgyzstan in this file
+    # REF_AREA is the M49 code of Kyrgyzstan (417) in this file
+    src = src[(src.sdg_file == "17.3.2") & (src.SERIES == "BX_TRF_PWKR") & (src.REF_AREA == "417")]
     out = src.rename(columns={"TIME_PERIOD": "year", "OBS_VALUE": "remittances_pct_gdp"})
     return out[["year", "remittances_pct_gdp"]].sort_values("year", key=_sort_key)
 
