@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from conftest import ROOT
@@ -60,7 +62,7 @@ def test_claims_and_estimates(glued):
 
 
 def test_page_shows_glued_numbers(book, glued):
-    html = book.page("migration")
+    html = re.sub(r"<[^>]+>", "", book.page("migration"))
     assert f"{glued['mig_peak_share']:.1f}%" in html
     assert f"{glued['mig_latest_usd_bn']:.2f}" in html
     assert "12 August 2015" in html  # a date glued from mig_events.csv
