@@ -416,7 +416,7 @@ def panel_bar_chart(data: pd.DataFrame, *, panel: str, category: str, value: str
                     colors: Mapping | None = None, hatches: Mapping | None = None,
                     text: str | None = None, panel_order: Sequence | None = None,
                     value_format: str = "{:,.0f}", note: str | None = None,
-                    label_width: int = 36):
+                    label_width: int = 40):
     """Horizontal bars in stacked panels, each panel with its own value axis.
 
     For amounts that must not share an axis (different currencies or reference years): one
@@ -435,7 +435,7 @@ def panel_bar_chart(data: pd.DataFrame, *, panel: str, category: str, value: str
                           legend_space=kind is not None)
     box = ax0.get_position()
     ax0.remove()
-    top = box.y1 - 0.3 / height
+    top = box.y1 - (0.5 if kind else 0.3) / height
     gap_in = 0.55
     avg_in = ((top - box.y0) * height - gap_in * (len(panels) - 1)) / len(panels)
     grid = fig.add_gridspec(len(panels), 1, left=0.36, right=box.x1, bottom=box.y0, top=top,
@@ -467,6 +467,6 @@ def panel_bar_chart(data: pd.DataFrame, *, panel: str, category: str, value: str
         from matplotlib.patches import Patch
         handles = [Patch(facecolor=styles[k], hatch=(hatches or {}).get(k), edgecolor="white",
                          label=str(k)) for k in kinds]
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.012, 1 - 0.78 / height),
-                   ncol=min(len(kinds), 5), frameon=False, handlelength=1.6, columnspacing=1.2)
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.012, 1 - 0.72 / height),
+                   ncol=min(len(kinds), 3), frameon=False, handlelength=1.6, columnspacing=1.2)
     return fig, axes

@@ -45,7 +45,9 @@ def test_chapter_pattern(book, chapter):
     assert "Key findings" in text
     assert "Data notes and limitations" in text
     figures = declared_figures(chapter)
-    assert len(figures) >= 3, f"{chapter} declares {len(figures)} figures"
+    tables = html.count("<table")
+    assert figures, f"{chapter} declares no figure"
+    assert len(figures) + tables >= 3, f"{chapter}: {len(figures)} figures, {tables} tables"
     assert text.count("Observations.") >= len(figures)
     assert not re.search(r"\bTODO\b|lorem ipsum|\?\?", text, flags=re.I)
 

@@ -27,6 +27,11 @@ ALLOWED = [
     r"\b(?:Convention|Recommendation|Resolution|Protocol|Programme|Strategy|Agenda),? "
     r"(?:19|20)\d{2}\b",
     r"\bTier \d\b", r"\"\d+\"", r"\b\d+(?:st|nd|rd|th)\b",  # Tier 2, "189", 110th session
+    r"\b(?:news|page|pages|report|brief|document|item|items|note|story|article|release) of "
+    r"(?:\d{1,2} )?(?:(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December) )?(?:19|20)\d{2}(?:(?:,|\s+and)\s+(?:\w+\s+)?(?:19|20)\d{2})*\b",
+    r"\bparagraph \d+\b", r"\bphase \d\b", r"\b[A-Z]/\d+/[A-Z]\.\d+\b", r"\buntil (?:19|20)\d{2}\b",
+    r"\b(?:aged?|ages)\s+\d+(?:\s?[–-]\s?\d+| and (?:over|older))?", r"\b24\.kg\b", r"\bM49\b",
     r"\bICLS\b", r"\bBPM\d\b", r"\bSNA[- ]\d{4}\b", r"\bISIC\s?(?:Rev\.\s?)?\d\b",
 ]
 
