@@ -190,14 +190,3 @@ def test_figures_exist_and_are_referenced():
         assert f"{{numref}}`{fig}`" in text
         for ext in ("png", "svg", "pdf"):
             assert (FIGURES / f"{fig}.{ext}").exists()
-
-
-def test_derived_series_matches_upstream():
-    pytest.importorskip("kgbook.derive.disability")
-    from kgbook.derive.common import SHARED
-    from kgbook.derive.disability import dis_nsc_benefits
-    if not SHARED.is_dir():
-        pytest.skip("upstream folder not available")
-    fresh = dis_nsc_benefits().reset_index(drop=True)
-    stored = pd.read_csv(DATA / "dis_nsc_benefits.csv", dtype=str, keep_default_na=False)
-    pd.testing.assert_frame_equal(fresh, stored)
