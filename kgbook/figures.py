@@ -118,6 +118,23 @@ def new_figure(title: str, subtitle: str, source: str, *, note: str | None = Non
     return fig, ax
 
 
+def _fit_labels(fig, labels: Sequence[str], width: int = 42) -> list[str]:
+    """Wrap long category labels and widen the left margin so none is cut off.
+
+    The margin is measured from the labels as rendered at tick size, not guessed.
+    """
+    wrapped = [_wrap(str(label), width) for label in labels]
+    renderer = fig.canvas.get_renderer()
+    size = plt.rcParams["ytick.labelsize"]
+    widest = max(fig.text(0, 0, label, fontsize=size).get_window_extent(renderer).width
+                 for label in wrapped)
+    for t in fig.texts[-len(wrapped):]:
+        t.remove()
+    margin = (widest + 0.25 * fig.dpi) / (fig.get_figwidth() * fig.dpi)
+    fig.subplots_adjust(left=min(0.5, max(0.085, margin)))
+    return wrapped
+
+
 def _legend_above(ax, ncol: int | None = None) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
@@ -211,14 +228,17 @@ def bar_chart(data: pd.DataFrame, *, category: str, value: str, title: str, subt
     df = data.sort_values(value, ascending=horizontal) if sort else data.iloc[::-1 if horizontal
                                                                               else 1]
     n = len(df)
-    height = max(FIGSIZE[1], 2.3 + 0.42 * n) if horizontal else FIGSIZE[1]
+    cats = [str(_label_for(c, labels)) for c in df[category]]
+    if horizontal:
+        cats = [_wrap(c, 42) for c in cats]
+        lines = max(c.count("\n") + 1 for c in cats)
+        height = max(FIGSIZE[1], 2.3 + n * (0.24 + 0.18 * lines))
+    else:
+        height = FIGSIZE[1]
     fig, ax = new_figure(title, subtitle, source, note=note, height=height,
                          legend_space=False)
-    cats = [str(_label_for(c, labels)) for c in df[category]]
-    if horizontal:  # wrap long labels and make room for them on the left
-        cats = [_wrap(c, 42) for c in cats]
-        longest = max(len(line) for c in cats for line in c.split("\n"))
-        fig.subplots_adjust(left=min(0.5, max(0.085, 0.015 + longest * 0.0072)))
+    if horizontal:
+        cats = _fit_labels(fig, cats)
     cols = []
     for i, c in enumerate(df[category]):
         if isinstance(colors, str):
@@ -273,7 +293,9 @@ def stacked_bar_chart(data: pd.DataFrame, *, x: str, y: str, stack: str, title: 
         gaps = wide[keys][wide[keys].isna().any(axis=1)].index.tolist()
         raise ValueError(f"stacked_bar_chart: missing parts for {x} = {gaps}")
     base = pd.Series(0.0, index=wide.index)
-    pos = [str(v) for v in wide.index]
+    pos = [str(_label_for(v, labels)) for v in wide.index]
+    if horizontal:
+        pos = _fit_labels(fig, pos)
     for i, key in enumerate(keys):
         color = _style_for(key, colors, None, i)[0]
         if horizontal:

@@ -139,30 +139,31 @@ def test_participation_and_employment_values(glued):
     assert k.loc[year, "female"] > e[("female", "total")]
 
 
+def _first_last_by_sex(glued, rows, prefix):
+    """Check the first/last totals and last values by sex glued under ``prefix``."""
+    wide = rows.pivot(index="year", columns="sex", values="value_pct")
+    y0, y1 = wide.index.min(), wide.index.max()
+    assert (glued[f"{prefix}_first_year"], glued[f"{prefix}_last_year"]) == (y0, y1)
+    assert glued[f"{prefix}_first"] == pytest.approx(wide.loc[y0, "total"])
+    assert glued[f"{prefix}_last"] == pytest.approx(wide.loc[y1, "total"])
+    assert glued[f"{prefix}_f_last"] == pytest.approx(wide.loc[y1, "female"])
+    assert glued[f"{prefix}_m_last"] == pytest.approx(wide.loc[y1, "male"])
+    return wide
+
+
 def test_unemployment_and_neet_values(glued):
     nsc = _csv("ctx_nsc_labour")
     un = nsc[nsc.series == "unemployment_rate"]
     assert set(un.age) == {"total"} and set(un.urbanisation) == {"total"}
-    un = un.pivot(index="year", columns="sex", values="value_pct")
-    u0, u1 = un.index.min(), un.index.max()
-    assert (glued["ctx_unemp_first_year"], glued["ctx_unemp_last_year"]) == (u0, u1)
-    assert glued["ctx_unemp_first"] == pytest.approx(un.loc[u0, "total"])
-    assert glued["ctx_unemp_last"] == pytest.approx(un.loc[u1, "total"])
-    assert glued["ctx_unemp_f_last"] == pytest.approx(un.loc[u1, "female"])
-    assert glued["ctx_unemp_m_last"] == pytest.approx(un.loc[u1, "male"])
+    un = _first_last_by_sex(glued, un, "ctx_unemp")
     assert glued["ctx_unemp_f_2017"] == pytest.approx(un.loc[2017, "female"])
     assert glued["ctx_unemp_f_2018"] == pytest.approx(un.loc[2018, "female"])
     assert glued["ctx_unemp_2023"] == pytest.approx(un.loc[2023, "total"])
     assert (un.female > un.male).all()  # "higher than men's in every year"
     neet = nsc[nsc.series == "youth_neet_rate"]
     assert set(neet.age) == {"15-24"}
-    neet = neet.pivot(index="year", columns="sex", values="value_pct")
-    n0, n1 = neet.index.min(), neet.index.max()
-    assert (glued["ctx_neet_first_year"], glued["ctx_neet_last_year"]) == (n0, n1)
-    assert glued["ctx_neet_first"] == pytest.approx(neet.loc[n0, "total"])
-    assert glued["ctx_neet_last"] == pytest.approx(neet.loc[n1, "total"])
-    assert glued["ctx_neet_f_last"] == pytest.approx(neet.loc[n1, "female"])
-    assert glued["ctx_neet_m_last"] == pytest.approx(neet.loc[n1, "male"])
+    neet = _first_last_by_sex(glued, neet, "ctx_neet")
+    n1 = neet.index.max()
     assert glued["ctx_neet_ratio"] == pytest.approx(neet.loc[n1, "female"] / neet.loc[n1, "male"])
     assert glued["ctx_neet_peak"] == pytest.approx(neet.total.max())
     assert glued["ctx_neet_peak_year"] == neet.total.idxmax()

@@ -27,22 +27,23 @@ def _sort(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
                           kind="stable").reset_index(drop=True)
 
 
-def ctx_employment_sector() -> pd.DataFrame:
+def _wdi_by(codes: dict[str, str], countries: list[str], label: str,
+            value: str) -> pd.DataFrame:
+    """WDI rows for ``codes`` and ``countries``, one row per country, year and code label."""
     src = read_source(WDI_DDF)
-    src = src[src.indicator_code.isin(SECTORS) & (src.iso3 == "KGZ")]
+    src = src[src.indicator_code.isin(codes) & src.iso3.isin(countries)]
     out = pd.DataFrame({"country": src.iso3, "year": src.year,
-                        "sector": src.indicator_code.map(SECTORS),
-                        "indicator": src.indicator_code, "employment_share_pct": src.value})
-    return _sort(out, ["country", "year", "sector"])
+                        label: src.indicator_code.map(codes),
+                        "indicator": src.indicator_code, value: src.value})
+    return _sort(out, ["country", "year", label])
+
+
+def ctx_employment_sector() -> pd.DataFrame:
+    return _wdi_by(SECTORS, ["KGZ"], "sector", "employment_share_pct")
 
 
 def ctx_participation() -> pd.DataFrame:
-    src = read_source(WDI_DDF)
-    src = src[src.indicator_code.isin(PARTICIPATION) & src.iso3.isin(["KGZ", "KAZ"])]
-    out = pd.DataFrame({"country": src.iso3, "year": src.year,
-                        "sex": src.indicator_code.map(PARTICIPATION),
-                        "indicator": src.indicator_code, "participation_rate_pct": src.value})
-    return _sort(out, ["country", "year", "sex"])
+    return _wdi_by(PARTICIPATION, ["KGZ", "KAZ"], "sex", "participation_rate_pct")
 
 
 def ctx_nsc_labour() -> pd.DataFrame:
