@@ -4,7 +4,16 @@ Chapters import from here, so no loading or plotting code is repeated in noteboo
 """
 
 from .book import date_text, glue, markdown_table, show_table
-from .data import DataError, load_table, package, resource, source_note, table_path, units
+from .data import (
+    DataError,
+    files_read,
+    load_table,
+    package,
+    resource,
+    source_note,
+    table_path,
+    units,
+)
 from .figures import (
     COUNTRY_NAMES,
     bar_chart,
@@ -18,7 +27,8 @@ from .figures import (
 )
 
 __all__ = [
-    "COUNTRY_NAMES", "DataError", "date_text", "bar_chart", "dumbbell_chart", "glue", "line_chart",
+    "COUNTRY_NAMES", "DataError", "files_read", "date_text", "bar_chart", "dumbbell_chart", "glue",
+    "line_chart",
     "load_table", "markdown_table", "new_figure", "package", "panel_bar_chart",
     "resource", "save_figure",
     "show_table", "source_note", "stacked_bar_chart", "table_path", "timeline_chart", "units",

@@ -84,7 +84,36 @@ def load_table(name: str, *, path: Path | str | None = None,
     """
     res = resource(name, descriptor=descriptor)
     path = Path(path) if path is not None else DATA_DIR / res["path"]
-    return parse_table(path, res["schema"])
+    df = parse_table(path, res["schema"])
+    _record_read(path)
+    return df
+
+
+_READS: dict[str, str] = {}
+
+
+def _record_read(path: Path) -> None:
+    import hashlib
+
+    path = Path(path).resolve()
+    try:
+        key = path.relative_to(ROOT.resolve()).as_posix()
+    except ValueError:
+        key = str(path)
+    _READS[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def files_read() -> dict[str, str]:
+    """Files read by ``load_table`` in this process so far: path (relative to the book
+    root when inside it) mapped to the SHA-256 of the bytes that were validated.
+    Always includes the data package descriptor once any table was read."""
+    import hashlib
+
+    reads = dict(_READS)
+    if reads:
+        reads[PACKAGE_PATH.relative_to(ROOT).as_posix()] = hashlib.sha256(
+            PACKAGE_PATH.read_bytes()).hexdigest()
+    return dict(sorted(reads.items()))
 
 
 def _decode(path: Path, raw: bytes) -> str:
