@@ -3,7 +3,7 @@
 Chapters import from here, so no loading or plotting code is repeated in notebooks.
 """
 
-from .book import date_text, glue, markdown_table, show_table
+from .book import date_text, glue, markdown_table, receipt, show_table
 from .data import (
     DataError,
     files_read,
@@ -29,7 +29,7 @@ from .figures import (
 __all__ = [
     "COUNTRY_NAMES", "DataError", "files_read", "date_text", "bar_chart", "dumbbell_chart", "glue",
     "line_chart",
-    "load_table", "markdown_table", "new_figure", "package", "panel_bar_chart",
+    "load_table", "markdown_table", "receipt", "new_figure", "package", "panel_bar_chart",
     "resource", "save_figure",
     "show_table", "source_note", "stacked_bar_chart", "table_path", "timeline_chart", "units",
 ]

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import numbers
+import platform
+import subprocess
+import time
+from importlib import metadata
 
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+
+from .data import ROOT, files_read
+
+_STARTED = time.perf_counter()
+RECEIPT_MIME = "application/vnd.kgbook.receipt+json"
+RECEIPT_PACKAGES = ("jupyter-book", "myst-nb", "Sphinx", "pandas", "numpy", "matplotlib",
+                    "ipykernel", "kgbook")
 
 
 def _native(value):
@@ -87,3 +99,58 @@ def show_table(df: pd.DataFrame, *, columns: dict[str, str] | None = None,
                formats: dict[str, str] | None = None) -> None:
     """Display ``df`` as a Markdown table (renders in HTML and PDF, no index column)."""
     display(Markdown(markdown_table(df, columns=columns, formats=formats)))
+
+
+def _commit() -> str:
+    """The git commit of the book checkout, marked when data, code or chapters differ from it."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
+                                "data", "kgbook", "chapters"], check=True,
+                               capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not run from a git checkout"
+    return head + (" (with uncommitted changes to data, code or chapters)" if dirty else "")
+
+
+def receipt_data() -> dict:
+    """What this kernel read and ran with: files and SHA-256, versions, commit, time."""
+    versions = {"Python": platform.python_version()}
+    for name in RECEIPT_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "files": files_read(),
+        "versions": versions,
+        "commit": _commit(),
+        "executed": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": round(time.perf_counter() - _STARTED, 1),
+    }
+
+
+def receipt() -> None:
+    """Show a collapsed reproducibility receipt as the chapter's last output.
+
+    The output also carries the same facts as JSON under ``RECEIPT_MIME`` so that tools
+    (tests, the execution cache) can read which files the chapter depended on.
+    """
+    data = receipt_data()
+    if not data["files"]:
+        raise RuntimeError("receipt(): this chapter read no table through kgbook.load_table")
+    files = "\n".join(f"| `{path}` | `{digest}` |" for path, digest in data["files"].items())
+    versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
+    text = (
+        ":::{dropdown} Reproducibility receipt\n"
+        ":class-container: kg-receipt\n\n"
+        f"Executed {data['executed']} in {data['seconds']:.1f} s at commit "
+        f"`{data['commit']}`.\n\n"
+        f"Software: {versions}.\n\n"
+        "Data files read by this chapter, with the SHA-256 of the bytes that were checked "
+        "and used:\n\n"
+        f"| File | SHA-256 |\n|---|---|\n{files}\n"
+        ":::\n"
+    )
+    display({"text/markdown": text, RECEIPT_MIME: data}, raw=True)
