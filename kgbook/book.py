@@ -16,7 +16,7 @@ from IPython.display import Markdown, display
 from .data import ROOT, files_read
 
 _STARTED = time.perf_counter()
-RECEIPT_MIME = "application/vnd.kgbook.receipt+json"
+RECEIPT_KEY = "kgbook_receipt"  # key of the receipt JSON in the output's metadata
 RECEIPT_PACKAGES = ("jupyter-book", "myst-nb", "Sphinx", "pandas", "numpy", "matplotlib",
                     "ipykernel", "kgbook")
 
@@ -134,8 +134,9 @@ def receipt_data() -> dict:
 def receipt() -> None:
     """Show a collapsed reproducibility receipt as the chapter's last output.
 
-    The output also carries the same facts as JSON under ``RECEIPT_MIME`` so that tools
-    (tests, the execution cache) can read which files the chapter depended on.
+    The output's metadata also carries the same facts as JSON under ``RECEIPT_KEY`` so that
+    tools (tests, the execution cache) can read which files the chapter depended on. (Metadata,
+    not a custom mime type, because myst-nb warns about every mime type it cannot render.)
     """
     data = receipt_data()
     if not data["files"]:
@@ -153,4 +154,4 @@ def receipt() -> None:
         f"| File | SHA-256 |\n|---|---|\n{files}\n"
         ":::\n"
     )
-    display({"text/markdown": text, RECEIPT_MIME: data}, raw=True)
+    display({"text/markdown": text}, metadata={RECEIPT_KEY: data}, raw=True)
