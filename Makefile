@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUILD_FLAGS := -W -n --keep-going
 
-.PHONY: book test clean serve data lint env
+.PHONY: book test clean serve data lint env bench dist pdf figures
 
 env: $(STAMP)
 
@@ -17,26 +17,49 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-# Jupyter's execution cache keys notebooks on their code only. Until the cache tracks the
-# data each chapter reads, any change under data/ or kgbook/ clears it, so no page can show
-# numbers computed from old data.
-INPUTS_HASH = $(shell cat $$(find data kgbook -type f \( -name '*.csv' -o -name '*.json' -o -name '*.py' \) | sort) | sha256sum | cut -c1-16)
-
+# Jupyter's execution cache keys notebooks on their code only. The kgbook.cache Sphinx extension
+# (listed in _config.yml) makes it exact: before Sphinx reads a page it drops the cached outputs
+# of every chapter whose receipt no longer matches the data files it read, the kgbook modules it
+# imported or the package versions, executes the missing notebooks in parallel and has Sphinx
+# re-read exactly those pages. 'python -m kgbook.cache status _build' shows what is stale.
 book: $(STAMP)
-	@mkdir -p _build
-	@if [ "$$(cat _build/.inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then \
-	  echo "data/ or kgbook/ changed: clearing the execution cache"; \
-	  rm -rf _build/.jupyter_cache; echo "$(INPUTS_HASH)" > _build/.inputs-hash; fi
 	$(BIN)/jupyter-book build . $(BUILD_FLAGS)
 	@echo ""
 	@echo "The book is in _build/html. Open _build/html/index.html in a browser,"
 	@echo "or run 'make serve' and visit http://127.0.0.1:8000/"
 
+# The PDF edition through LaTeX (_build/latex/book.pdf), then the HTML again so that every page
+# links the PDF and the site ships it as book.pdf (kgbook/sphinx_edition.py). Needs xelatex and
+# latexmk (Debian: texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk
+# fonts-freefont-otf; .ci/run installs them).
+pdf: $(STAMP)
+	$(BIN)/jupyter-book build . --builder pdflatex $(BUILD_FLAGS)
+	$(BIN)/jupyter-book build . $(BUILD_FLAGS)
+	@echo ""
+	@echo "The PDF is _build/latex/book.pdf (also _build/html/book.pdf, linked from every page)."
+
+# The deployable site dist/site and the versioned archives, each with a .sha256 file: the site
+# (dist/<name>-<version>.zip), the PDF when 'make pdf' built one, the chapters as notebooks.
+# Fails on build logs, source maps or broken internal links. The site's address defaults to
+# http://127.0.0.1:8000/; set KGBOOK_BASE_URL=https://... for the published one (README).
+dist: book
+	$(BIN)/python -m kgbook.dist
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Build times, page weights and Lighthouse scores on this machine (not part of make test):
+# writes benchmarks/results.md and benchmarks/results.json.
+bench: $(STAMP)
+	$(BIN)/python -m kgbook.bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check kgbook tests
+
+# Regenerate every figure bundle in figures/ (English and Russian PNG, SVG, PDF, slide, CSV,
+# metadata) by running the chapters headless, without building the HTML; see kgbook/bundles.py.
+figures: $(STAMP)
+	$(BIN)/python -m kgbook.bundles
 
 # Rebuild data/ extracts from ../shared/sources (not needed to build or test the book).
 data: $(STAMP)
@@ -48,4 +71,4 @@ serve:
 	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build dist .pytest_cache

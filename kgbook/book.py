@@ -122,8 +122,11 @@ def receipt_data() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    from .cache import code_read  # (lazy: python -m kgbook.cache imports the package)
+
     return {
         "files": files_read(),
+        "code": code_read(),
         "versions": versions,
         "commit": _commit(),
         "executed": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -9,6 +9,8 @@ each country also has a fixed marker so colour is never the only cue.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,11 +19,13 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator, StrMethodFormatter
 
+from . import translate
 from .data import ROOT
+from .translate import localize, t
 
-FIGURES_DIR = ROOT / "figures"
+FIGURES_DIR = ROOT / "figures"  # bundles: see kgbook.bundles.figures_dir()
 FIGSIZE = (10.0, 5.625)  # inches, 16:9
 EXPORT_DPI = 300
 FIGURE_ID = re.compile(r"^fig-[a-z0-9]+(-[a-z0-9]+)*$")
@@ -96,7 +100,8 @@ apply_style()
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False))
+    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False,
+                                   break_on_hyphens=False))
 
 
 def new_figure(title: str, subtitle: str, source: str, *, note: str | None = None,
@@ -104,18 +109,69 @@ def new_figure(title: str, subtitle: str, source: str, *, note: str | None = Non
     """A figure with title, subtitle (state the unit) and source line; returns (fig, ax)."""
     if not title or not subtitle or not source:
         raise ValueError("every figure needs a title, a subtitle with the unit, and a source")
+    title, subtitle, source, note = t(title), t(subtitle), _t_source(source), t(note)
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], height))
     top_in = 1.25 if legend_space else 0.95  # inches reserved above the axes
-    foot = _wrap(source if note is None else f"{note} {source}", 135)
+    foot = _wrap_to_width(fig, source if note is None else f"{note} {source}", fontsize=9)
     bottom_in = 0.55 + 0.19 * foot.count("\n")
     fig.subplots_adjust(left=0.085, right=0.975, top=1 - top_in / height,
                         bottom=(bottom_in + 0.35) / height)
-    fig.text(0.012, 1 - 0.12 / height, title, ha="left", va="top", fontsize=15,
-             fontweight="bold", color=INK)
-    fig.text(0.012, 1 - 0.48 / height, subtitle, ha="left", va="top", fontsize=12, color=MUTED)
+    head = fig.text(0.012, 1 - 0.12 / height, title, ha="left", va="top", fontsize=15,
+                    fontweight="bold", color=INK)
+    sub = fig.text(0.012, 1 - 0.48 / height, subtitle, ha="left", va="top", fontsize=12,
+                   color=MUTED)
+    for text, smallest in ((head, 11.5), (sub, 9.5)):
+        _shrink_to_width(fig, text, smallest)
     fig.text(0.012, 0.1 / height, foot, ha="left", va="bottom", fontsize=9, color=MUTED,
              linespacing=1.3)
     return fig, ax
+
+
+def _wrap_to_width(fig, text: str, fontsize: float, width: int = 135) -> str:
+    """Wrap at ``width`` characters, or fewer if the lines are wider than the figure."""
+    renderer = fig.canvas.get_renderer()
+    room = fig.get_figwidth() * fig.dpi * (1 - 2 * 0.012)
+    while True:
+        wrapped = _wrap(text, width)
+        probe = fig.text(0, 0, wrapped, fontsize=fontsize, linespacing=1.3)
+        wide = probe.get_window_extent(renderer).width
+        probe.remove()
+        if wide <= room or width <= 60:
+            return wrapped
+        width -= 5
+
+
+def _fit_inside(fig, texts) -> None:
+    """Wrap any label that runs off the figure (long translations) onto more lines."""
+    renderer = fig.canvas.get_renderer()
+    width_px = fig.get_figwidth() * fig.dpi
+    for text in texts:
+        raw = text.get_text()
+        width = len(raw)
+        while width > 16:
+            box = text.get_window_extent(renderer)
+            if box.x0 >= 0.004 * width_px and box.x1 <= 0.996 * width_px:
+                break
+            width = int(width * 0.85)
+            text.set_text(_wrap(raw, width))
+
+
+def _t_source(source: str | None) -> str | None:
+    """Translate a 'Source: A; B.' line citation by citation, so each has one table entry."""
+    m = re.fullmatch(r"Sources?: (.+)\.", source or "", flags=re.S)
+    if not m:
+        return t(source)
+    parts = m.group(1).split("; ")
+    out = f"{t('Sources:' if len(parts) > 1 else 'Source:')} " + "; ".join(map(t, parts)) + "."
+    return source if translate.current() == "en" else out
+
+
+def _shrink_to_width(fig, text, smallest: float) -> None:
+    """Reduce a heading's font size until it fits the figure width (longer translations)."""
+    renderer = fig.canvas.get_renderer()
+    room = fig.get_figwidth() * fig.dpi * (1 - 2 * 0.012)
+    while text.get_window_extent(renderer).width > room and text.get_fontsize() > smallest:
+        text.set_fontsize(text.get_fontsize() - 0.5)
 
 
 def _fit_labels(fig, labels: Sequence[str], width: int = 42) -> list[str]:
@@ -128,25 +184,91 @@ def _fit_labels(fig, labels: Sequence[str], width: int = 42) -> list[str]:
     size = plt.rcParams["ytick.labelsize"]
     widest = max(fig.text(0, 0, label, fontsize=size).get_window_extent(renderer).width
                  for label in wrapped)
-    for t in fig.texts[-len(wrapped):]:
-        t.remove()
+    for txt in fig.texts[-len(wrapped):]:
+        txt.remove()
     margin = (widest + 0.25 * fig.dpi) / (fig.get_figwidth() * fig.dpi)
     fig.subplots_adjust(left=min(0.5, max(0.085, margin)))
     return wrapped
 
 
 def _legend_above(ax, ncol: int | None = None) -> None:
+    """Legend in a row above the plot (labels already translated by the chart functions)."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
-    ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.01),
-              ncol=ncol or min(len(labels), 5), handlelength=2.2, borderaxespad=0.2,
-              columnspacing=1.4)
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    room = fig.get_figwidth() * fig.dpi * (1 - 0.012)
+    size = plt.rcParams["legend.fontsize"]
+    one_row = ncol or min(len(labels), 5)
+    # Longer labels (translations) first get a slightly smaller font, then a second row,
+    # then a smaller font again: never a legend cut off at the edge.
+    tries = [(one_row, size - 0.5 * k) for k in range(4)]
+    if ncol is None and len(labels) > 2:
+        tries += [(-(-len(labels) // 2), size - 0.5 * k) for k in range(1, 7)]
+    else:
+        tries += [(one_row, size - 0.5 * k) for k in range(4, 7)]
+    for cols, fontsize in tries:
+        leg = ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.01),
+                        ncol=cols, handlelength=2.2, borderaxespad=0.2, columnspacing=1.4,
+                        fontsize=fontsize)
+        if leg.get_window_extent(renderer).x1 <= room:
+            return
 
 
 def percent_axis(ax, axis: str = "y") -> None:
-    fmt = FuncFormatter(lambda v, _: f"{v:g}%")
+    fmt = FuncFormatter(lambda v, _: localize(f"{v:g}%"))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _luminance(rgb) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def text_color(color, minimum: float = 4.5) -> str:
+    """``color`` darkened just enough for text on white to reach ``minimum`` contrast
+    (4.5:1, WCAG 2.1 AA for normal text). Lines, bars and markers keep the series colour
+    (3:1 suffices for graphics); labels written in a series colour use this."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    rgb = to_rgb(color)
+    while 1.05 / (_luminance(rgb) + 0.05) < minimum:
+        rgb = tuple(c * 0.97 for c in rgb)
+    return to_hex(rgb)
+
+
+def contrast_ratio(foreground, background="white") -> float:
+    """WCAG 2.1 contrast ratio of two colours (1 to 21)."""
+    from matplotlib.colors import to_rgb
+
+    a, b = sorted((_luminance(to_rgb(foreground)), _luminance(to_rgb(background))))
+    return (b + 0.05) / (a + 0.05)
+
+
+def check_text_contrast(fig, where: str, minimum: float = 4.5) -> None:
+    """Refuse a figure with any text below ``minimum`` contrast on its background.
+
+    The background of a text is its own box when it has a filled one, else the white of the
+    figure (figures are always saved on white). Raises ValueError naming figure and text."""
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Text
+
+    low = []
+    for text in fig.findobj(Text):
+        if not (text.get_visible() and text.get_text().strip()):
+            continue
+        box = text.get_bbox_patch()
+        background = box.get_facecolor() if box is not None and box.get_fill() else "white"
+        ratio = contrast_ratio(text.get_color(), background)
+        if ratio < minimum:
+            low.append(f"{text.get_text()[:40]!r} in {to_hex(text.get_color())} on "
+                       f"{to_hex(background)} ({ratio:.2f}:1)")
+    if low:
+        raise ValueError(f"{where}: text below {minimum}:1 contrast (WCAG 2.1 AA); darken it "
+                         "with kgbook.figures.text_color(): " + "; ".join(sorted(set(low))))
 
 
 def _style_for(key: str, colors: Mapping | None, markers: Mapping | None, i: int):
@@ -166,21 +288,113 @@ def _style_for(key: str, colors: Mapping | None, markers: Mapping | None, i: int
 
 
 def _label_for(key, labels: Mapping | None) -> str:
+    """The display label of a data key, in the current figure language."""
     if labels and key in labels:
-        return labels[key]
-    return COUNTRY_NAMES.get(key, SEX_LABELS.get(key, str(key)))
+        return t(labels[key])
+    return t(COUNTRY_NAMES.get(key, SEX_LABELS.get(key, str(key))))
 
 
+def _date(d, fmt: str) -> str:
+    """strftime with month abbreviations in the current figure language."""
+    return d.strftime(fmt.replace("%b", translate.month_name(d.month)))
+
+
+def _axis_format(axis, fmt: str | None) -> None:
+    if fmt:
+        axis.set_major_formatter(StrMethodFormatter(fmt))
+
+
+class _LocalFormatter(Formatter):
+    """Wraps a tick formatter so numbers and months come out in the figure's language."""
+
+    def __init__(self, inner: Formatter, lang: str):
+        self.inner, self.lang = inner, lang
+
+    def __call__(self, x, pos=None):
+        return localize(self.inner(x, pos), self.lang)
+
+    def format_ticks(self, values):
+        return [localize(s, self.lang) for s in self.inner.format_ticks(values)]
+
+    def get_offset(self):
+        return localize(self.inner.get_offset(), self.lang)
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+
+def localize_ticks(fig) -> None:
+    """Tick labels in the current figure language (decimal comma, Russian months)."""
+    lang = translate.current()
+    if lang == "en":
+        return
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if not isinstance(fmt, _LocalFormatter):
+                axis.set_major_formatter(_LocalFormatter(fmt, lang))
+
+
+CHARTS: dict = {}
+
+
+def chart(func):
+    """Register a chart function and record each call on the figure it returns.
+
+    The record (function, arguments and a copy of the data) lets :func:`save_figure` draw
+    the same chart again in another language, through exactly the same code.
+    """
+    CHARTS[func.__name__] = func
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        def keep(v):
+            return v.copy(deep=True) if isinstance(v, pd.DataFrame) else copy.deepcopy(v)
+
+        call = (func.__name__, [keep(a) for a in args], {k: keep(v) for k, v in kwargs.items()})
+        fig, ax = func(*args, **kwargs)
+        localize_ticks(fig)
+        fig._kgbook_call = call
+        return fig, ax
+
+    return wrapper
+
+
+def redraw(fig, lang: str):
+    """Draw the chart recorded on ``fig`` again, in ``lang``; returns (figure, labels used)."""
+    call = getattr(fig, "_kgbook_call", None)
+    if call is None:
+        raise ValueError("this figure was not drawn by a kgbook chart function "
+                         f"({', '.join(sorted(CHARTS))}), so it cannot be redrawn in another "
+                         "language; draw it with one of them (add options there if needed)")
+    name, args, kwargs = call
+    new = None
+    try:
+        with translate.language(lang) as used:
+            new, _ = CHARTS[name](*args, **kwargs)
+            localize_ticks(new)
+    except Exception:
+        if new is not None:
+            plt.close(new)
+        raise
+    return new, used
+
+
+@chart
 def line_chart(data: pd.DataFrame, *, x: str, y: str, group: str, title: str, subtitle: str,
                source: str, order: Sequence | None = None, labels: Mapping | None = None,
                colors: Mapping | None = None, markers: Mapping | None = None,
                percent: bool = False, ylim: tuple | None = None, note: str | None = None,
                breaks: Iterable[tuple] = (), thresholds: Iterable[tuple] = (),
-               ylabel: str | None = None, end_labels: bool = False):
+               ylabel: str | None = None, end_labels: bool = False,
+               axis_format: str | None = None, legend: bool = True,
+               legend_ncol: int | None = None):
     """Lines over time, one per group, with optional vertical breaks and horizontal thresholds.
 
     ``breaks`` is a list of ``(x, text)`` marking a series break; ``thresholds`` a list of
-    ``(y, text)`` reference levels.
+    ``(y, text)`` reference levels. ``axis_format`` formats the value axis (e.g.
+    ``"{x:,.0f}"``); ``legend=False`` drops the legend; ``legend_ncol`` sets its columns.
     """
     fig, ax = new_figure(title, subtitle, source, note=note)
     keys = list(order) if order is not None else list(dict.fromkeys(data[group]))
@@ -194,36 +408,41 @@ def line_chart(data: pd.DataFrame, *, x: str, y: str, group: str, title: str, su
         if end_labels:
             last = part.iloc[-1]
             ax.annotate(_label_for(key, labels), (last[x], last[y]), xytext=(6, 0),
-                        textcoords="offset points", va="center", fontsize=10.5, color=color)
+                        textcoords="offset points", va="center", fontsize=10.5,
+                        color=text_color(color))
     for xb, text in breaks:
         ax.axvline(xb, color=MUTED, linestyle=":", linewidth=1.4, zorder=2)
-        ax.annotate(text, (xb, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
+        ax.annotate(t(text), (xb, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
                     textcoords="offset points", va="top", fontsize=10, color=MUTED)
     for yt, text in thresholds:
         ax.axhline(yt, color=INK, linestyle="--", linewidth=1.2, zorder=2)
-        ax.annotate(text, (0, yt), xycoords=("axes fraction", "data"), xytext=(4, 4),
+        ax.annotate(t(text), (0, yt), xycoords=("axes fraction", "data"), xytext=(4, 4),
                     textcoords="offset points", fontsize=10, color=INK)
     if ylim:
         ax.set_ylim(*ylim)
     if percent:
         percent_axis(ax)
     if ylabel:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(t(ylabel))
+    _axis_format(ax.yaxis, axis_format)
     if pd.api.types.is_integer_dtype(data[x]):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
-    if not end_labels:
-        _legend_above(ax)
+    if not end_labels and legend:
+        _legend_above(ax, legend_ncol)
     return fig, ax
 
 
+@chart
 def bar_chart(data: pd.DataFrame, *, category: str, value: str, title: str, subtitle: str,
               source: str, labels: Mapping | None = None, colors: Mapping | str | None = None,
               highlight: str | None = None, horizontal: bool = True, sort: bool = True,
               value_format: str = "{:.1f}", references: Iterable[tuple] = (),
-              percent: bool = False, note: str | None = None, xlim: tuple | None = None):
+              percent: bool = False, note: str | None = None, xlim: tuple | None = None,
+              axis_format: str | None = None):
     """Ranked bars with value labels; ``highlight`` gives one category the accent colour.
 
-    ``references`` is a list of ``(value, text)`` reference lines across the bars.
+    ``references`` is a list of ``(value, text)`` reference lines across the bars;
+    ``axis_format`` formats the value axis (e.g. ``"{x:,.0f}"``).
     """
     df = data.sort_values(value, ascending=horizontal) if sort else data.iloc[::-1 if horizontal
                                                                               else 1]
@@ -262,10 +481,12 @@ def bar_chart(data: pd.DataFrame, *, category: str, value: str, title: str, subt
         bars = ax.bar(cats, vals, color=cols, zorder=3, width=0.65)
         if percent:
             percent_axis(ax, "y")
-    ax.bar_label(bars, labels=[value_format.format(v) for v in vals], padding=3, fontsize=10.5,
-                 color=INK)
+    ax.bar_label(bars, labels=[localize(value_format.format(v)) for v in vals], padding=3,
+                 fontsize=10.5, color=INK)
+    _axis_format(ax.xaxis if horizontal else ax.yaxis, axis_format)
     box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.5}
     for ref, text in references:
+        text = t(text)
         line = ax.axvline if horizontal else ax.axhline
         line(ref, color=INK, linestyle="--", linewidth=1.2, zorder=4)
         if horizontal:
@@ -280,12 +501,17 @@ def bar_chart(data: pd.DataFrame, *, category: str, value: str, title: str, subt
     return fig, ax
 
 
+@chart
 def stacked_bar_chart(data: pd.DataFrame, *, x: str, y: str, stack: str, title: str,
                       subtitle: str, source: str, order: Sequence | None = None,
                       labels: Mapping | None = None, colors: Mapping | None = None,
                       note: str | None = None, ylabel: str | None = None,
-                      horizontal: bool = False, total_format: str | None = None):
-    """Bars split into stacked parts; ``order`` fixes the stacking order (bottom first)."""
+                      horizontal: bool = False, total_format: str | None = None,
+                      ylim: tuple | None = None):
+    """Bars split into stacked parts; ``order`` fixes the stacking order (bottom first).
+
+    ``ylim`` sets the value axis limits.
+    """
     fig, ax = new_figure(title, subtitle, source, note=note)
     wide = data.pivot(index=x, columns=stack, values=y)
     keys = list(order) if order is not None else list(wide.columns)
@@ -306,12 +532,12 @@ def stacked_bar_chart(data: pd.DataFrame, *, x: str, y: str, stack: str, title: 
                    zorder=3, edgecolor="white", linewidth=0.6)
         base = base + wide[key]
     if total_format:
-        for p, t in zip(pos, base):
+        for p, tot in zip(pos, base):
             if horizontal:
-                ax.annotate(total_format.format(t), (t, p), xytext=(4, 0),
+                ax.annotate(localize(total_format.format(tot)), (tot, p), xytext=(4, 0),
                             textcoords="offset points", va="center", fontsize=10.5)
             else:
-                ax.annotate(total_format.format(t), (p, t), xytext=(0, 3),
+                ax.annotate(localize(total_format.format(tot)), (p, tot), xytext=(0, 3),
                             textcoords="offset points", ha="center", fontsize=10)
     if horizontal:
         ax.grid(axis="x")
@@ -321,11 +547,14 @@ def stacked_bar_chart(data: pd.DataFrame, *, x: str, y: str, stack: str, title: 
         for lab in ax.get_xticklabels():
             lab.set_rotation(90)
     if ylabel:
-        (ax.set_xlabel if horizontal else ax.set_ylabel)(ylabel)
+        (ax.set_xlabel if horizontal else ax.set_ylabel)(t(ylabel))
+    if ylim:
+        (ax.set_xlim if horizontal else ax.set_ylim)(*ylim)
     _legend_above(ax)
     return fig, ax
 
 
+@chart
 def timeline_chart(events: pd.DataFrame, *, date: str, label: str, title: str, subtitle: str,
                    source: str, group: str | None = None, labels: Mapping | None = None,
                    colors: Mapping | None = None, note: str | None = None,
@@ -346,13 +575,14 @@ def timeline_chart(events: pd.DataFrame, *, date: str, label: str, title: str, s
         color = _style_for(g, colors, None, gi)[0] if group else COUNTRY_COLORS["KGZ"]
         ax.scatter(dates[sel], (n - 1 - ev.index[sel]), s=60, color=color, zorder=3,
                    label=_label_for(g, labels) if group else None)
+    notes = []
     for i, row in ev.iterrows():
         d = dates[i]
-        text = f"{d.strftime(date_format)}: {row[label]}"
+        text = f"{_date(d, date_format)}: {t(row[label])}"
         right = d <= mid
-        ax.annotate(text, (d, n - 1 - i), xytext=(8 if right else -8, 0),
-                    textcoords="offset points", ha="left" if right else "right",
-                    va="center", fontsize=10.5, color=INK)
+        notes.append(ax.annotate(text, (d, n - 1 - i), xytext=(8 if right else -8, 0),
+                                 textcoords="offset points", ha="left" if right else "right",
+                                 va="center", fontsize=10.5, color=INK))
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
@@ -363,11 +593,13 @@ def timeline_chart(events: pd.DataFrame, *, date: str, label: str, title: str, s
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    _fit_inside(fig, notes)
     if group:
         _legend_above(ax)
     return fig, ax
 
 
+@chart
 def dumbbell_chart(data: pd.DataFrame, *, category: str, start: str, end: str, title: str,
                    subtitle: str, source: str, start_label: str, end_label: str,
                    note: str | None = None, value_format: str = "{:.1f}",
@@ -378,20 +610,24 @@ def dumbbell_chart(data: pd.DataFrame, *, category: str, start: str, end: str, t
     A missing ``end`` value is drawn as the start value alone, labelled ``missing_text``.
     """
     df = data.reset_index(drop=True)
+    start_label, end_label, missing_text = t(start_label), t(end_label), t(missing_text)
     n = len(df)
-    height = max(FIGSIZE[1], 2.6 + 0.55 * n)
+    cats = [_wrap(t(str(c)), 34) for c in df[category]]
+    lines = max(c.count("\n") + 1 for c in cats)
+    height = max(FIGSIZE[1], 2.6 + n * max(0.55, 0.19 * lines + 0.12))
     fig, ax = new_figure(title, subtitle, source, note=note, height=height)
     ys = list(range(n - 1, -1, -1))
     for yv, (_, row) in zip(ys, df.iterrows()):
         a, b = row[start], row[end]
         if pd.notna(b):
             ax.plot([a, b], [yv, yv], color="#9a9a9a", linewidth=2, zorder=2)
-            ax.annotate(value_format.format(b), (b, yv), xytext=(0, 8),
-                        textcoords="offset points", ha="center", fontsize=10, color=end_color)
+            ax.annotate(localize(value_format.format(b)), (b, yv), xytext=(0, 8),
+                        textcoords="offset points", ha="center", fontsize=10,
+                        color=text_color(end_color))
         else:
             ax.annotate(missing_text, (a, yv), xytext=(10, 0), textcoords="offset points",
                         va="center", fontsize=10, color=MUTED, style="italic")
-        ax.annotate(value_format.format(a), (a, yv), xytext=(0, -15),
+        ax.annotate(localize(value_format.format(a)), (a, yv), xytext=(0, -15),
                     textcoords="offset points", ha="center", fontsize=10, color=start_color)
     ax.scatter(df[start], ys, s=70, color=start_color, zorder=3, label=start_label,
                marker="s")
@@ -399,40 +635,39 @@ def dumbbell_chart(data: pd.DataFrame, *, category: str, start: str, end: str, t
     ax.scatter(df[end][ok], [y for y, k in zip(ys, ok) if k], s=70, color=end_color,
                zorder=4, label=end_label)
     ax.set_yticks(ys)
-    ax.set_yticklabels([_wrap(str(c), 34) for c in df[category]], fontsize=10.5)
+    ax.set_yticklabels(cats, fontsize=10.5)
     ax.set_ylim(-0.8, n - 0.2)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x")
     if percent:
         percent_axis(ax, "x")
     ax.margins(x=0.08)
-    fig.subplots_adjust(left=0.3)
+    renderer = fig.canvas.get_renderer()
+    widest = max(lab.get_window_extent(renderer).width for lab in ax.get_yticklabels())
+    margin = (widest + 0.25 * fig.dpi) / (fig.get_figwidth() * fig.dpi)
+    fig.subplots_adjust(left=min(0.5, max(0.3, margin)))
     _legend_above(ax, ncol=2)
     return fig, ax
 
 
-def save_figure(fig, figure_id: str, *, directory: Path | None = None) -> None:
-    """Write ``figures/<figure_id>.png`` (300 dpi), ``.svg`` and ``.pdf``, byte-reproducibly.
+def save_figure(fig, figure_id: str, *, unit: str | None = None,
+                directory: Path | None = None) -> None:
+    """Write the figure's bundle, ``figures/<figure_id>/``, in English and Russian.
 
-    No timestamps, software versions or random ids are written, so the same data and code
-    give the same bytes on every run. Returns nothing, so that the figure stays the cell's
+    PNG (300 dpi), SVG, PDF and a 1920 x 1080 slide in each language, the data slice as CSV
+    and a metadata JSON with the citation (see :mod:`kgbook.bundles`). Byte-reproducible: no
+    timestamps, software versions or random ids. ``unit`` names the unit of the values when
+    the data package does not give it. Returns nothing, so that the figure stays the cell's
     only output (myst-nb wraps every output of a figure cell in the figure).
     """
     if not FIGURE_ID.match(figure_id):
         raise ValueError(f"figure id {figure_id!r} must look like 'fig-some-name' "
                          "(lowercase letters, digits and hyphens)")
-    out = Path(directory or FIGURES_DIR)
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "png": {"Software": None},
-        "svg": {"Date": None, "Creator": None},
-        "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
-    }
-    for ext, md in meta.items():
-        fig.savefig(out / f"{figure_id}.{ext}", format=ext, dpi=EXPORT_DPI, metadata=md,
-                    facecolor="white")
+    from .bundles import write_bundle
+    write_bundle(fig, figure_id, unit=unit, directory=directory)
 
 
+@chart
 def panel_bar_chart(data: pd.DataFrame, *, panel: str, category: str, value: str, title: str,
                     subtitle: str, source: str, kind: str | None = None,
                     colors: Mapping | None = None, hatches: Mapping | None = None,
@@ -467,14 +702,14 @@ def panel_bar_chart(data: pd.DataFrame, *, panel: str, category: str, value: str
     axes = []
     for gi, (name, part) in enumerate(zip(panels, parts, strict=True)):
         ax = fig.add_subplot(grid[gi])
-        cats = [_wrap(str(c), label_width) for c in part[category]]
+        cats = [_wrap(t(str(c)), label_width) for c in part[category]]
         ys = list(range(len(part)))
         for y, (_, row) in zip(ys, part.iterrows(), strict=True):
             k = row[kind] if kind else None
             ax.barh(y, row[value], height=0.62, zorder=3,
                     color=styles.get(k, COUNTRY_COLORS["KGZ"]),
                     hatch=(hatches or {}).get(k), edgecolor="white", linewidth=0.6)
-            label = row[text] if text else value_format.format(row[value])
+            label = t(row[text]) if text else localize(value_format.format(row[value]))
             ax.annotate(label, (row[value], y), xytext=(4, 0), textcoords="offset points",
                         va="center", fontsize=10.5, color=INK)
         ax.set_yticks(ys)
@@ -483,12 +718,12 @@ def panel_bar_chart(data: pd.DataFrame, *, panel: str, category: str, value: str
         ax.set_xlim(0, part[value].max() * 1.3)
         ax.grid(axis="y", visible=False)
         ax.grid(axis="x")
-        ax.set_title(str(name), loc="left", fontsize=11.5, fontweight="bold", color=INK, pad=4)
+        ax.set_title(t(str(name)), loc="left", fontsize=11.5, fontweight="bold", color=INK, pad=4)
         axes.append(ax)
     if kind:
         from matplotlib.patches import Patch
         handles = [Patch(facecolor=styles[k], hatch=(hatches or {}).get(k), edgecolor="white",
-                         label=str(k)) for k in kinds]
+                         label=t(str(k))) for k in kinds]
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.012, 1 - 0.72 / height),
                    ncol=min(len(kinds), 3), frameon=False, handlelength=1.6, columnspacing=1.2)
     return fig, axes

@@ -55,7 +55,9 @@ class Build:
 
 
 def _figure_hashes() -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(FIGURES.glob("fig-*"))}
+    """Every file under figures/ (one folder per figure bundle), by relative path."""
+    return {p.relative_to(FIGURES).as_posix(): p.read_bytes()
+            for p in sorted(FIGURES.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +83,33 @@ def book(tmp_path_factory, figures_before_build) -> Build:
     return Build(out, log=log)
 
 
+@pytest.fixture(scope="session")
+def second_run(book, tmp_path_factory) -> dict:
+    """Every notebook chapter run again, as a reader who downloaded it would, once per session.
+
+    ``kgbook.notebooks.run_chapters`` (the runner behind ``make figures``) converts each
+    chapter to ``.ipynb`` in a copy of ``chapters/`` and runs it top to bottom in a fresh
+    kernel, writing figures to a temporary folder. The rerun, determinism and figure tests
+    all read this one run, so the suite executes the chapters twice in all, not four times.
+    """
+    import time
+
+    from kgbook.notebooks import run_chapters
+
+    tmp = tmp_path_factory.mktemp("second-run")
+    figures = tmp / "figures"
+    figures.mkdir()
+    start = time.perf_counter()
+    results = run_chapters(notebook_chapters(), figures=figures, workdir=tmp, check=False)
+    return {"results": results, "figures": figures, "seconds": time.perf_counter() - start}
+
+
+def notebook_chapters() -> list[str]:
+    """Chapters in the table of contents that are notebooks (have a kernelspec)."""
+    return [c for c in toc_chapters()
+            if "kernelspec:" in (CHAPTERS / f"{c}.md").read_text(encoding="utf-8")[:1000]]
+
+
 def toc_chapters() -> list[str]:
     """Chapter names (file stems) listed in _toc.yml, in order."""
     toc = (ROOT / "_toc.yml").read_text()
@@ -91,3 +120,26 @@ def declared_figures(chapter: str) -> list[str]:
     """Figure ids named in a chapter's cell metadata (mystnb: figure: name: fig-...)."""
     text = (CHAPTERS / f"{chapter}.md").read_text()
     return re.findall(r"^\s+name:\s*(fig-[a-z0-9-]+)\s*$", text, flags=re.M)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the audit summaries tests recorded (``record_property("kgbook_summary", ...)``)
+    and the count of corrupted tables tried and refused."""
+    tried = caught = 0
+    lines = []
+    for outcome in ("passed", "failed", "error"):
+        for rep in terminalreporter.stats.get(outcome, []):
+            if getattr(rep, "when", "call") != "call":
+                continue
+            if "test_corrupted_copy_is_refused" in rep.nodeid:
+                tried += 1
+                caught += outcome == "passed"
+            lines += [v for k, v in getattr(rep, "user_properties", ()) if k == "kgbook_summary"]
+    if tried:
+        lines.append(f"corrupted copies of tables: {tried} tried, {caught} refused with an "
+                     f"error naming file, line and (when one is at fault) column, "
+                     f"{tried - caught} not caught")
+    if lines:
+        terminalreporter.section("kgbook quality gates")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -8,8 +8,10 @@ from html.parser import HTMLParser
 import pytest
 from conftest import FIGURES, ROOT, declared_figures, toc_chapters
 
-NARRATIVE_CHAPTERS = [c for c in toc_chapters()
-                      if c not in {"intro", "data", "references", "glossary"}]
+_TOC = (ROOT / "_toc.yml").read_text()
+# the chapters proper: the "Chapters" part of the table of contents (not intro or reference)
+NARRATIVE_CHAPTERS = re.findall(r"file:\s*chapters/([\w-]+)",
+                                _TOC.split("caption: Chapters", 1)[1].split("caption:", 1)[0])
 
 
 class _Images(HTMLParser):
@@ -66,21 +68,27 @@ def test_every_figure_is_in_the_page_with_alt_text_and_files(book, chapter):
         assert len(alt.split()) >= 8, f"{fig_id}: alt text too short: {alt!r}"
         assert "fig-" not in alt and not alt.endswith(".png")
         assert re.search(r"figcaption|caption-text", block), f"{fig_id} has no caption"
-        for ext in ("png", "svg", "pdf"):
-            path = FIGURES / f"{fig_id}.{ext}"
+        for ext in ("en.png", "en.svg", "en.pdf", "ru.png", "ru.svg", "ru.pdf"):
+            path = FIGURES / fig_id / f"{fig_id}.{ext}"
             assert path.exists() and path.stat().st_size > 1000, path
         assert f'href="#{fig_id}"' in html, f"{fig_id} is never cross-referenced"
 
 
 def test_figures_folder_has_no_orphans():
+    """figures/ holds one folder per declared figure, and nothing else."""
     declared = {f for c in toc_chapters() for f in declared_figures(c)}
-    on_disk = {p.stem for p in FIGURES.glob("fig-*")}
+    on_disk = {p.name for p in FIGURES.iterdir()}
+    assert all((FIGURES / p).is_dir() for p in on_disk), "files loose in figures/"
     assert on_disk == declared, f"orphans: {on_disk - declared}; missing: {declared - on_disk}"
+    strays = [p.relative_to(FIGURES).as_posix() for p in FIGURES.rglob("*")
+              if p.is_file() and not p.name.startswith(p.parent.name + ".")]
+    assert not strays, f"files not named after their figure id: {strays}"
 
 
 def test_figure_export_is_byte_identical(book, figures_before_build):
     """Rebuilding the book rewrites every figure file with the same bytes."""
-    after = {p.name: p.read_bytes() for p in sorted(FIGURES.glob("fig-*"))}
+    after = {p.relative_to(FIGURES).as_posix(): p.read_bytes()
+             for p in sorted(FIGURES.rglob("*")) if p.is_file()}
     assert after.keys() == figures_before_build.keys()
     changed = [n for n in after if after[n] != figures_before_build[n]]
     assert not changed, f"figure files changed on rebuild: {changed}"
@@ -98,14 +106,15 @@ def test_citations_resolve_to_one_bibliography(book):
             assert "references.html#id" in book.page(chapter), f"{chapter}: no citation link"
         cited |= keys
     refs = (book.html / "chapters" / "references.html").read_text(encoding="utf-8")
-    entries = set(re.findall(r'id="([^"]+)"[^>]*role="doc-biblioentry"', refs))
+    # docutils' role="doc-biblioentry" is rewritten to "listitem" by kgbook.sphinx_a11y
+    entries = set(re.findall(r'class="citation" id="([^"]+)"[^>]*role="listitem"', refs))
     assert len(entries) >= len(cited) > 0
     linked = {target for page in book.html.rglob("*.html")
               for target in re.findall(r'references\.html#([\w-]+)"', page.read_text())}
     assert linked <= entries, f"citation links to missing entries: {linked - entries}"
     assert entries <= linked, f"bibliography entries nobody cites: {entries - linked}"
     others = [p.name for p in (book.html / "chapters").glob("*.html")
-              if p.name != "references.html" and 'role="doc-biblioentry"' in p.read_text()]
+              if p.name != "references.html" and 'class="citation"' in p.read_text()]
     assert not others, f"bibliographies outside the references page: {others}"
 
 

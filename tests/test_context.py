@@ -196,7 +196,7 @@ def test_chapter_structure(book):
     for fid in FIGURE_IDS:
         assert f"{{numref}}`{fid}`" in text, fid
         for ext in ("png", "svg", "pdf"):
-            assert (ROOT / "figures" / f"{fid}.{ext}").exists()
+            assert (ROOT / "figures" / fid / f"{fid}.en.{ext}").exists()
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
     assert headings[-1] == "Data notes and limitations"
     assert text.count("**Observations.**") == len(FIGURE_IDS)

@@ -188,6 +188,66 @@ def corruptions(name):
             return _write(tmp, rows), 2
         label = "unknown country code" if enum["name"] == "country" else "value outside enum"
         cases.append((label, unknown_code, enum["name"]))
+
+    # wrong type for the other typed columns: a day-first date, a yes/no flag
+    for ftype, bad in (("date", "31/12/2020"), ("boolean", "yes")):
+        typed = _field(name, lambda f, t=ftype: f.get("type") == t)
+        if typed:
+            c = names.index(typed["name"])
+
+            def wrong_typed(tmp, c=c, bad=bad):
+                rows = _rows(name)
+                i = _first_row_with(rows, c)
+                rows[i][c] = bad
+                return _write(tmp, rows), i + 1
+            cases.append((f"wrong type ({ftype})", wrong_typed, typed["name"]))
+
+    floored = _field(name, lambda f: f.get("type") in ("number", "integer")
+                     and "minimum" in f.get("constraints", {}))
+    if floored:
+        c = names.index(floored["name"])
+
+        def below_minimum(tmp, c=c, low=floored["constraints"]["minimum"]):
+            rows = _rows(name)
+            i = _first_row_with(rows, c)
+            rows[i][c] = str(low - 1000)
+            return _write(tmp, rows), i + 1
+        cases.append(("out of range (below minimum)", below_minimum, floored["name"]))
+
+    patterned = _field(name, lambda f: "pattern" in f.get("constraints", {}))
+    if patterned:
+        c = names.index(patterned["name"])
+
+        def bad_pattern(tmp, c=c):
+            rows = _rows(name)
+            i = _first_row_with(rows, c)
+            rows[i][c] = "§§§"
+            return _write(tmp, rows), i + 1
+        cases.append(("value in the wrong format", bad_pattern, patterned["name"]))
+
+    required = _field(name, lambda f: f.get("constraints", {}).get("required")
+                      and f["name"] not in key)
+    if required:
+        c = names.index(required["name"])
+
+        def missing_value(tmp, c=c):
+            rows = _rows(name)
+            i = _first_row_with(rows, c)
+            rows[i][c] = ""
+            return _write(tmp, rows), i + 1
+        cases.append(("missing required value", missing_value, required["name"]))
+
+    def short_row(tmp):
+        rows = _rows(name)
+        rows[2] = rows[2][:-1]
+        return _write(tmp, rows), 3
+    cases.append(("row with a cell missing", short_row, None))
+
+    def whitespace_in_header(tmp):
+        rows = _rows(name)
+        rows[0][0] = rows[0][0] + " "
+        return _write(tmp, rows), 1
+    cases.append(("trailing whitespace in header", whitespace_in_header, names[0]))
     return cases
 
 

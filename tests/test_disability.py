@@ -189,4 +189,4 @@ def test_figures_exist_and_are_referenced():
     for fig in figs:
         assert f"{{numref}}`{fig}`" in text
         for ext in ("png", "svg", "pdf"):
-            assert (FIGURES / f"{fig}.{ext}").exists()
+            assert (FIGURES / fig / f"{fig}.en.{ext}").exists()

@@ -6,9 +6,9 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import CHAPTERS, FIGURES, ROOT, declared_figures
 
 from kgbook.data import load_table
-from tests.conftest import CHAPTERS, FIGURES, ROOT, declared_figures
 
 DATA = ROOT / "data"
 CHAPTER = "informality"
@@ -218,7 +218,7 @@ def test_figures_exported_and_referenced(book):
     text = (CHAPTERS / f"{CHAPTER}.md").read_text()
     for fig in figs:
         for ext in ("png", "svg", "pdf"):
-            assert (FIGURES / f"{fig}.{ext}").exists(), fig
+            assert (FIGURES / fig / f"{fig}.en.{ext}").exists(), fig
         assert f"{{numref}}`{fig}`" in text
         assert f'id="{fig}"' in page
 

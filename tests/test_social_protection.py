@@ -251,7 +251,7 @@ def test_figures_declared_referenced_and_written(book):
         assert fig.startswith("fig-social-protection-")
         assert f"{{numref}}`{fig}`" in text
         for ext in ("png", "svg", "pdf"):
-            assert (ROOT / "figures" / f"{fig}.{ext}").exists()
+            assert (ROOT / "figures" / fig / f"{fig}.en.{ext}").exists()
     html = book.page(CHAPTER)
     assert html.count("<figure") >= len(figs)
 

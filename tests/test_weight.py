@@ -1,0 +1,68 @@
+"""Light pages (kgbook.sphinx_assets): every chapter page with all the assets it references
+stays under 600 KB gzip-compressed, no source maps or unused bundles are shipped, icons are
+still drawn, and every page has a meta description."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import toc_chapters
+
+from kgbook.bench import page_assets, page_weight
+
+LIMIT_GZIP = 600 * 1024
+
+
+@pytest.mark.parametrize("chapter", toc_chapters())
+def test_chapter_page_weight(book, chapter):
+    page = book.html / "chapters" / f"{chapter}.html"
+    weight = page_weight(page, book.html)
+    assert not weight["missing"], f"{chapter}: references missing files {weight['missing']}"
+    assert weight["gzip_bytes"] <= LIMIT_GZIP, (
+        f"{chapter}: {weight['gzip_bytes'] / 1024:.0f} KB gzip with its assets "
+        f"(limit 600 KB); largest: {weight['largest']}")
+
+
+def test_no_source_maps_or_unused_bundles(book):
+    maps = sorted(p.relative_to(book.html).as_posix() for p in book.html.rglob("*.map"))
+    assert not maps, f"source maps shipped: {maps}"
+    assert not (book.html / "_static" / "scripts" / "fontawesome.js").exists()
+    assert not (book.html / "_static" / "vendor" / "fontawesome").exists()
+    for path in list(book.html.rglob("*.js")) + list(book.html.rglob("*.css")):
+        assert "sourceMappingURL" not in path.read_text(errors="replace"), path
+    big = [(p.stat().st_size, p.name) for p in book.html.rglob("*") if p.is_file()
+           and p.suffix in (".js", ".css") and p.stat().st_size > 1_000_000]
+    assert not big, f"multi-megabyte bundles shipped: {big}"
+
+
+def test_icons_drawn_without_font_awesome_script(book):
+    """Every Font Awesome icon a page uses is drawn by an inline SVG in a stylesheet the page
+    loads (the 1.5 MB script that used to draw them is gone)."""
+    used_anywhere = set()
+    for page in book.html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "fontawesome.js" not in text, page
+        if 'http-equiv="Refresh"' in text:
+            continue  # a redirect, no content
+        used = set()
+        for attr in re.findall(r'class="([^"]*)"', text):
+            classes = attr.split()
+            if {"fa-solid", "fas", "fa-regular", "far", "fa-brands", "fab"} & set(classes):
+                used |= {c for c in classes if c.startswith("fa-") and c not in
+                         ("fa-solid", "fa-regular", "fa-brands", "fa-lg", "fa-fw")}
+        files, _ = page_assets(page, book.html)
+        css = "".join(p.read_text(encoding="utf-8") for p in files if p.suffix == ".css")
+        for icon in used:
+            assert re.search(rf"\.{icon}::before\{{content:\"\";[^}}]*mask:url\(\"data:image/svg",
+                             css), f"{page.name}: icon {icon} is not drawn by its stylesheets"
+        used_anywhere |= used
+    assert {"fa-bars", "fa-magnifying-glass", "fa-sun", "fa-moon"} <= used_anywhere
+
+
+def test_every_page_has_a_meta_description(book):
+    for page in book.html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        found = re.findall(r'<meta name="description" content="([^"]*)"', text)
+        assert len(found) == 1, f"{page.name}: {len(found)} meta descriptions"
+        assert len(found[0]) >= 20, f"{page.name}: {found[0]!r}"
