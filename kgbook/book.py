@@ -114,14 +114,20 @@ def _commit() -> str:
     return head + (" (with uncommitted changes to data, code or chapters)" if dirty else "")
 
 
-def receipt_data() -> dict:
-    """What this kernel read and ran with: files and SHA-256, versions, commit, time."""
+def package_versions() -> dict[str, str]:
+    """Python and the versions of the packages a receipt records, in this environment."""
     versions = {"Python": platform.python_version()}
     for name in RECEIPT_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    return versions
+
+
+def receipt_data() -> dict:
+    """What this kernel read and ran with: files and SHA-256, versions, commit, time."""
+    versions = package_versions()
     from .cache import code_read  # (lazy: python -m kgbook.cache imports the package)
 
     return {

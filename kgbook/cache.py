@@ -32,12 +32,10 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 RECEIPT_KEY = "kgbook_receipt"  # output metadata key (kgbook.book.RECEIPT_KEY)
@@ -96,15 +94,9 @@ def inputs_receipt(*paths: str | Path) -> None:
 
 def current_versions() -> dict[str, str]:
     """Versions as ``kgbook.book.receipt_data`` records them, for the running environment."""
-    from .book import RECEIPT_PACKAGES
+    from .book import package_versions
 
-    versions = {"Python": platform.python_version()}
-    for name in RECEIPT_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    return package_versions()
 
 
 def find_receipt(nb) -> dict | None:

@@ -93,6 +93,16 @@ def _first_row_with(rows, col):
     raise AssertionError("no filled cell")
 
 
+def _set_cell(name: str, c: int, value: str):
+    """A builder that writes ``value`` into column ``c`` of the first row that has one."""
+    def build(tmp):
+        rows = _rows(name)
+        i = _first_row_with(rows, c)
+        rows[i][c] = value
+        return _write(tmp, rows), i + 1
+    return build
+
+
 def corruptions(name):
     """(case, builder(tmp_path) -> path, expected column, expected line) for one table."""
     res = kgbook.resource(name)
@@ -103,24 +113,14 @@ def corruptions(name):
 
     numeric = _field(name, lambda f: f.get("type") in ("number", "integer"))
     if numeric:
-        c = names.index(numeric["name"])
-
-        def wrong_type(tmp, c=c):
-            rows = _rows(name)
-            i = _first_row_with(rows, c)
-            rows[i][c] = "n/a"
-            return _write(tmp, rows), i + 1
+        wrong_type = _set_cell(name, names.index(numeric["name"]), "n/a")
         cases.append(("wrong type", wrong_type, numeric["name"]))
 
     ranged = _field(name, lambda f: "maximum" in f.get("constraints", {}))
     if ranged:
-        c = names.index(ranged["name"])
-
-        def out_of_range(tmp, c=c, top=ranged["constraints"]["maximum"]):
-            rows = _rows(name)
-            i = _first_row_with(rows, c)
-            rows[i][c] = str(top * 10 + 1000) if isinstance(top, int | float) else "9999"
-            return _write(tmp, rows), i + 1
+        top = ranged["constraints"]["maximum"]
+        out_of_range = _set_cell(name, names.index(ranged["name"]),
+                                 str(top * 10 + 1000) if isinstance(top, int | float) else "9999")
         cases.append(("out of range", out_of_range, ranged["name"]))
 
     if key:
@@ -193,48 +193,25 @@ def corruptions(name):
     for ftype, bad in (("date", "31/12/2020"), ("boolean", "yes")):
         typed = _field(name, lambda f, t=ftype: f.get("type") == t)
         if typed:
-            c = names.index(typed["name"])
-
-            def wrong_typed(tmp, c=c, bad=bad):
-                rows = _rows(name)
-                i = _first_row_with(rows, c)
-                rows[i][c] = bad
-                return _write(tmp, rows), i + 1
+            wrong_typed = _set_cell(name, names.index(typed["name"]), bad)
             cases.append((f"wrong type ({ftype})", wrong_typed, typed["name"]))
 
     floored = _field(name, lambda f: f.get("type") in ("number", "integer")
                      and "minimum" in f.get("constraints", {}))
     if floored:
-        c = names.index(floored["name"])
-
-        def below_minimum(tmp, c=c, low=floored["constraints"]["minimum"]):
-            rows = _rows(name)
-            i = _first_row_with(rows, c)
-            rows[i][c] = str(low - 1000)
-            return _write(tmp, rows), i + 1
+        below_minimum = _set_cell(name, names.index(floored["name"]),
+                                  str(floored["constraints"]["minimum"] - 1000))
         cases.append(("out of range (below minimum)", below_minimum, floored["name"]))
 
     patterned = _field(name, lambda f: "pattern" in f.get("constraints", {}))
     if patterned:
-        c = names.index(patterned["name"])
-
-        def bad_pattern(tmp, c=c):
-            rows = _rows(name)
-            i = _first_row_with(rows, c)
-            rows[i][c] = "§§§"
-            return _write(tmp, rows), i + 1
+        bad_pattern = _set_cell(name, names.index(patterned["name"]), "§§§")
         cases.append(("value in the wrong format", bad_pattern, patterned["name"]))
 
     required = _field(name, lambda f: f.get("constraints", {}).get("required")
                       and f["name"] not in key)
     if required:
-        c = names.index(required["name"])
-
-        def missing_value(tmp, c=c):
-            rows = _rows(name)
-            i = _first_row_with(rows, c)
-            rows[i][c] = ""
-            return _write(tmp, rows), i + 1
+        missing_value = _set_cell(name, names.index(required["name"]), "")
         cases.append(("missing required value", missing_value, required["name"]))
 
     def short_row(tmp):
