@@ -138,7 +138,39 @@ def icon_css(sets, used) -> str:
             f"{sel}{{content:\"\";display:inline-block;width:{width / height:.4g}em;"
             "height:1em;vertical-align:-.125em;background-color:currentColor;"
             f"-webkit-mask:{url} center/contain no-repeat;mask:{url} center/contain no-repeat}}")
+    rules += admonition_css(sets)
     return "\n".join(rules) + "\n"
+
+
+# The theme draws admonition icons as Font Awesome glyphs in ``.admonition-title::after``;
+# with the icon font gone they are drawn as masks too (class -> solid icon, as the theme does).
+ADMONITION_ICONS = {"": "bell", "note": "circle-info", "tip": "lightbulb", "hint": "lightbulb",
+                    "important": "circle-exclamation", "attention": "circle-exclamation",
+                    "caution": "triangle-exclamation", "warning": "triangle-exclamation",
+                    "danger": "triangle-exclamation", "error": "circle-xmark",
+                    "seealso": "share", "admonition-todo": "pen"}
+
+
+def admonition_css(sets) -> list[str]:
+    """Rules that draw each admonition's icon as an SVG mask in the admonition's colour."""
+    from urllib.parse import quote
+
+    rules = []
+    for cls, name in ADMONITION_ICONS.items():
+        icon = sets.get("solid", {}).get(name)
+        if icon is None:
+            raise ValueError(f"kgbook.sphinx_assets: no solid Font Awesome icon '{name}' "
+                             f"for admonitions of class '{cls or 'admonition'}'")
+        width, height, path = icon
+        svg = (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}'>"
+               f"<path d='{path}'/></svg>")
+        url = "url(\"data:image/svg+xml," + quote(svg, safe=" /=:',.-") + "\")"
+        where = f".{cls}" if cls else ""
+        sel = ",".join(f"{d}.admonition{where}>.admonition-title::after" for d in ("", "div"))
+        rules.append(f"{sel}{{content:\"\";font:inherit;background-color:currentColor;"
+                     f"-webkit-mask:{url} center/contain no-repeat;"
+                     f"mask:{url} center/contain no-repeat}}")
+    return rules
 
 
 def strip_fa_css(css: str) -> str:

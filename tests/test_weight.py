@@ -66,3 +66,23 @@ def test_every_page_has_a_meta_description(book):
         found = re.findall(r'<meta name="description" content="([^"]*)"', text)
         assert len(found) == 1, f"{page.name}: {len(found)} meta descriptions"
         assert len(found[0]) >= 20, f"{page.name}: {found[0]!r}"
+
+
+def test_admonition_icons_are_drawn_without_the_icon_font(book):
+    """The theme draws admonition icons as icon-font glyphs, and the font is not shipped:
+    every admonition class used in the book must get an SVG mask instead."""
+    from kgbook.sphinx_assets import ICON_CSS
+
+    css = (book.html / "_static" / ICON_CSS).read_text(encoding="utf-8")
+    used = set()
+    for page in book.html.rglob("*.html"):
+        for attr in re.findall(r'class="([^"]*)"', page.read_text()):
+            classes = attr.split()
+            if "admonition" in classes:
+                used.update(c for c in classes if c != "admonition"
+                            and not c.startswith(("kg-", "sd-")))
+    assert "tip" in used, "expected the Key findings boxes (admonition tip)"
+    for cls in used:
+        rule = re.search(rf"\.admonition\.{re.escape(cls)}>\.admonition-title::after\{{([^}}]*)\}}",
+                         css)
+        assert rule and "mask:url(" in rule.group(1), f"no icon for admonitions of class {cls}"
