@@ -185,7 +185,9 @@ def availability_statement() -> str:
     resources = package()["resources"]
     documents = [res for res in resources if any(
         f["name"] == "url" for f in res["schema"]["fields"])]
-    series = [res for res in resources if res not in documents]
+    authored = [res for res in resources if res not in documents
+                and all(src["publisher"] == "The book's authors" for src in res["sources"])]
+    series = [res for res in resources if res not in documents and res not in authored]
     by_publisher = Counter(s["publisher"] for res in series
                            for s in {s["publisher"]: s for s in res["sources"]}.values())
     unlicensed = Counter(s["publisher"] for res in series for s in res["sources"][:1]
@@ -229,6 +231,10 @@ def availability_statement() -> str:
            else "")
         + "; the documents themselves remain under their publishers' terms and are cited, "
         "not copied.",
+        *([f"- **{len(authored)} {'table is' if len(authored) == 1 else 'tables are'} the "
+            "authors' own assessment**, holding no statistics: "
+            + ", ".join(f"`{res['path']}` ({res['title'][0].lower() + res['title'][1:]})"
+                        for res in authored) + ", under CC BY 4.0."] if authored else []),
         "- **Nothing is confidential or restricted**, and no data were collected from people "
         "for this book.",
         "",
