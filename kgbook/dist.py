@@ -4,9 +4,10 @@ This module has two roles.
 
 1. A Sphinx extension (listed under ``sphinx: extra_extensions`` in ``_config.yml``). It fixes
    the one absolute address the site needs (for ``sitemap.xml``, the canonical links, the
-   Open Graph cards and the 404 page), adds ``404.html``, writes ``robots.txt`` and an
-   ``index.html`` that carries the first page's card, and writes every page on every build
-   (so the sitemap is complete after an incremental build). The address is
+   Open Graph cards and the 404 page), adds ``404.html``, writes ``sitemap.xml`` (every
+   page of the book, whether or not this build rewrote it, so an incremental build publishes
+   a complete sitemap), ``robots.txt`` and an ``index.html`` that carries the first page's
+   card. The address is
    ``html.baseurl`` in ``_config.yml`` unless the environment variable ``KGBOOK_BASE_URL``
    is set; the Pages workflow sets it to the address GitHub Pages reports. With neither, the
    address is the local one that ``make serve`` uses, ``http://127.0.0.1:8000/``.
@@ -158,6 +159,7 @@ def _build_finished(app, exc) -> None:
     url = app.config.html_baseurl
     (out / "robots.txt").write_text(robots_txt(url), encoding="utf-8")
     (out / ".nojekyll").write_text("", encoding="utf-8")
+    _write_sitemap(app)
     root_doc = app.config.root_doc
     root_html = out / f"{root_doc}.html"
     if root_doc != "index" and root_html.is_file():
@@ -166,14 +168,26 @@ def _build_finished(app, exc) -> None:
         (out / "index.html").write_text(page, encoding="utf-8")
 
 
-def _write_every_page(app, env) -> list[str]:
-    # sphinx-sitemap lists only the pages written in this run; an incremental build would
-    # publish a partial sitemap. Writing every page costs about a second; reading stays cached.
-    return sorted(env.found_docs)
+def sitemap_xml(url: str, pages: list[str]) -> str:
+    """A sitemap (sitemaps.org 0.9) of ``pages`` (paths relative to the site) under ``url``."""
+    entries = "".join(f"<url><loc>{html_escape(url + page)}</loc></url>" for page in pages)
+    return ("<?xml version='1.0' encoding='utf-8'?>\n"
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>\n')
+
+
+def _write_sitemap(app) -> None:
+    """Every page of the book, from the environment: pages this build did not rewrite count.
+
+    (sphinx-sitemap lists only the pages written in the current run, so an incremental build
+    had to rewrite every page to keep its sitemap complete.)"""
+    pages = sorted(app.builder.get_target_uri(doc) for doc in app.env.found_docs)
+    text = sitemap_xml(app.config.html_baseurl, pages)
+    path = Path(app.outdir) / "sitemap.xml"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
 
 
 def setup(app):
-    app.connect("env-get-updated", _write_every_page)
     app.connect("html-collect-pages", _collect_404)
     app.connect("config-inited", _config_inited, priority=900)
     # Before sphinx-external-toc, which writes a bare redirect only when index.html is missing.

@@ -13,7 +13,8 @@ On every HTML page it
   lets the theme's download menu link it (no outputs: the reader runs it);
 - links the PDF edition when one has been built (``_build/latex/book.pdf`` next to the HTML
   output): the PDF is copied into the site as ``book.pdf``, linked from the download menu
-  and the footer. When the PDF appears or disappears, every page is rewritten.
+  and the footer. When the PDF appears or disappears, every page is rewritten; when a
+  page's date changes, that page is.
 """
 
 from __future__ import annotations
@@ -97,8 +98,11 @@ def _config_inited(app: Sphinx, config) -> None:
         config.today = last_updated(None) or ""
 
 
-def _env_get_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """Rewrite every page when the PDF edition appears or disappears (the link changes)."""
+def _env_get_updated(app: Sphinx, env) -> list[str]:
+    """Pages to rewrite (not re-read) because their footer would change.
+
+    Every page when the PDF edition appears or disappears (the link changes); a page whose
+    "Last updated" date changed (a commit touched its source after it was built)."""
     if app.builder.format != "html":
         return []
     present = _pdf_source(app).exists()
@@ -106,7 +110,10 @@ def _env_get_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     env.kgbook_pdf_present = present
     if before is not None and before != present:
         return sorted(env.found_docs)
-    return []
+    dates = {doc: last_updated(Path(env.doc2path(doc))) for doc in env.found_docs}
+    old = getattr(env, "kgbook_page_dates", {})
+    env.kgbook_page_dates = dates
+    return sorted(doc for doc, date in dates.items() if old.get(doc) != date)
 
 
 def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
@@ -166,7 +173,7 @@ def _build_finished(app: Sphinx, exception) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _config_inited)
-    app.connect("env-get-outdated", _env_get_outdated)
+    app.connect("env-get-updated", _env_get_updated)
     app.connect("html-page-context", _page_context, priority=400)
     app.connect("html-page-context", _download_menu, priority=600)
     app.connect("build-finished", _build_finished)

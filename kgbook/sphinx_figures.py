@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import filecmp
+import hashlib
 import html
 import json
 import posixpath
@@ -178,9 +180,50 @@ def on_doctree_resolved(app, doctree, docname):
             node.replace_self(items)
 
 
-def on_env_get_outdated(app, env, added, changed, removed):
-    """The gallery reads files the chapters write: rebuild it on every build."""
-    return [GALLERY_DOC] if GALLERY_DOC in env.found_docs else []
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def figure_signatures(env) -> dict[str, str]:
+    """For every page whose HTML shows figure bundles, a digest of what it shows of them.
+
+    A chapter page shows the download/cite block of its own figures (from their metadata);
+    the gallery shows every figure's metadata and thumbnail, and the chapters' titles. The
+    blocks are made when a page is written, from files the chapters write when they run, so
+    Sphinx cannot see when they change."""
+    folder = figures_dir()
+    per_doc: dict[str, list[bytes]] = {}
+    gallery: list[bytes | str] = []
+    for d in sorted(p for p in folder.iterdir() if p.is_dir()) if folder.exists() else []:
+        meta_path = d / f"{d.name}.json"
+        if not meta_path.is_file():
+            continue
+        raw = meta_path.read_bytes()
+        meta = json.loads(raw)
+        per_doc.setdefault(f"chapters/{meta['chapter']}", []).append(raw)
+        thumb = d / meta["files"]["thumbnail"]
+        gallery += [raw, thumb.read_bytes() if thumb.is_file() else b"missing"]
+    sigs = {doc: _digest(*parts) for doc, parts in per_doc.items() if doc in env.found_docs}
+    if GALLERY_DOC in env.found_docs:
+        toc = chapters_in_toc()
+        titles = [f"{c}={env.titles[f'chapters/{c}'].astext()}" for c in toc
+                  if f"chapters/{c}" in env.titles]
+        sigs[GALLERY_DOC] = _digest(*gallery, *titles)
+    return sigs
+
+
+def on_env_get_updated(app, env) -> list[str]:
+    """Rewrite (not re-read) the pages whose figure blocks or gallery would now differ."""
+    if app.builder.format != "html":
+        return []
+    sigs = figure_signatures(env)
+    before = getattr(env, "kgbook_figure_signatures", {})
+    env.kgbook_figure_signatures = sigs
+    return sorted(doc for doc, sig in sigs.items() if before.get(doc) != sig)
 
 
 def on_builder_inited(app):
@@ -190,17 +233,28 @@ def on_builder_inited(app):
 
 
 def on_build_finished(app, exception):
+    """Mirror the bundles into the site: copy what is new or changed, remove the rest."""
     if exception is not None or app.builder.format != "html":
         return
     src, dest = figures_dir(), Path(app.outdir) / "figures"
-    if dest.exists():
-        shutil.rmtree(dest)
+    wanted = set()
     for meta in _all_meta():
         fid = meta["id"]
-        (dest / fid).mkdir(parents=True, exist_ok=True)
         for name in bundle_files(fid).values():
-            if (src / fid / name).exists():
-                shutil.copyfile(src / fid / name, dest / fid / name)
+            source, target = src / fid / name, dest / fid / name
+            if not source.exists():
+                continue
+            wanted.add(target)
+            if target.is_file() and filecmp.cmp(source, target, shallow=True):
+                continue  # same size and modification time: copied by an earlier build
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    if dest.exists():
+        for path in sorted(dest.rglob("*"), reverse=True):
+            if path.is_file() and path not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
 
 
 def _skip(self, node):
@@ -212,7 +266,7 @@ def setup(app):
     app.add_node(gallery_node, html=skip, latex=skip, text=skip, man=skip, texinfo=skip)
     app.add_directive("figure-gallery", FigureGallery)
     app.connect("builder-inited", on_builder_inited)
-    app.connect("env-get-outdated", on_env_get_outdated)
+    app.connect("env-get-updated", on_env_get_updated)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("build-finished", on_build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
