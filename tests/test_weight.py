@@ -86,3 +86,49 @@ def test_admonition_icons_are_drawn_without_the_icon_font(book):
         rule = re.search(rf"\.admonition\.{re.escape(cls)}>\.admonition-title::after\{{([^}}]*)\}}",
                          css)
         assert rule and "mask:url(" in rule.group(1), f"no icon for admonitions of class {cls}"
+
+
+def test_chart_images_are_palette_pngs(book):
+    """Every chart PNG in the site is stored with a 256-colour palette (PNG colour type 3)."""
+    images = sorted((book.html / "_images").glob("*.png"))
+    assert images
+    rgb = [p.name for p in images if p.read_bytes()[25] != 3]
+    assert not rgb, f"chart images left as RGB(A): {rgb}"
+
+
+def test_quantize_all_converts_caches_and_leaves_palettes_alone(tmp_path):
+    from PIL import Image
+
+    from kgbook.sphinx_assets import quantize_all
+
+    paths = []
+    for i in range(3):
+        img = Image.new("RGB", (120, 80), "white")
+        img.paste((30 * i, 90, 200), (10, 10, 60 + 10 * i, 50))
+        path = tmp_path / f"chart{i}.png"
+        img.save(path)
+        paths.append(path)
+    palette = tmp_path / "already.png"
+    Image.new("P", (10, 10)).save(palette)
+    before = palette.read_bytes()
+    originals = {p: p.read_bytes() for p in paths}
+    cache = tmp_path / "cache"
+    quantize_all(paths + [palette], cache)
+    for path in paths:
+        with Image.open(path) as im:
+            assert im.mode == "P", path.name
+    assert palette.read_bytes() == before
+    assert len(list(cache.glob("*.png"))) == 3
+    done = {p: p.read_bytes() for p in paths}
+    for path, raw in originals.items():  # a fresh copy (as Sphinx makes) comes from the cache
+        path.write_bytes(raw)
+    quantize_all(paths, cache)
+    assert {p: p.read_bytes() for p in paths} == done
+    # the cache is keyed by the original's SHA-256: a planted entry is what comes back
+    import hashlib
+
+    planted = cache / (hashlib.sha256(originals[paths[0]]).hexdigest() + ".png")
+    planted.write_bytes(before)
+    paths[0].write_bytes(originals[paths[0]])
+    quantize_all(paths[:1], cache)
+    assert paths[0].read_bytes() == before
