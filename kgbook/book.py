@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import numbers
 import platform
+import re
 import subprocess
 import time
 from importlib import metadata
@@ -55,9 +56,22 @@ def glue(name: str, value) -> object:
     return value
 
 
-def date_text(value: str) -> str:
-    """'2015-08-12' -> '12 August 2015', '2015-05' -> 'May 2015', '2020' -> '2020'."""
-    parts = str(value).split("-")
+def date_text(value) -> str:
+    """A date as English text: '2015-08-12' or a Timestamp -> '12 August 2015',
+    '2015-05' -> 'May 2015', '2020' -> '2020', '2022-10-06/2022-10-07' -> '6–7 October 2022'
+    (a range across months: '30 June 2022 – 1 July 2022'). Anything else is an error."""
+    if isinstance(value, pd.Timestamp):
+        return f"{value.day} {value:%B %Y}"
+    text = str(value)
+    if "/" in text:
+        a, b = (pd.Timestamp(p) for p in text.split("/"))
+        if (a.year, a.month) == (b.year, b.month):
+            return f"{a.day}–{b.day} {a:%B %Y}"
+        return f"{date_text(a)} – {date_text(b)}"
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+        raise ValueError(f"date_text: {value!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD or "
+                         "a range of two dates separated by '/')")
+    parts = text.split("-")
     if len(parts) == 1:
         return parts[0]
     stamp = pd.Timestamp(f"{parts[0]}-{parts[1]}-{parts[2] if len(parts) > 2 else '01'}")
