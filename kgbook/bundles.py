@@ -31,7 +31,6 @@ import io
 import json
 import os
 import re
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +40,7 @@ import pandas as pd
 
 from . import figures as F
 from . import translate
+from .citation import book_version
 from .data import ROOT, package
 
 LANGS = ("en", "ru")
@@ -77,12 +77,6 @@ def bundle_files(figure_id: str) -> dict[str, str]:
 def _config() -> dict:
     import yaml
     return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}
-
-
-def book_version() -> str:
-    """The book's version, from pyproject.toml (stable between releases, unlike a commit)."""
-    with open(ROOT / "pyproject.toml", "rb") as fh:
-        return tomllib.load(fh)["project"]["version"]
 
 
 def base_url() -> str | None:
@@ -399,7 +393,6 @@ def write_bundle(fig, figure_id: str, *, unit: str | None = None,
             with translate.language(lang, where=figure_id) as extra:
                 footer = _slide_footer(figure_id, chapter)
                 texts = {k: translate.t(call[2].get(k)) for k in ("title", "subtitle")}
-                texts["unit"] = None
             for key, tr in {**used, **extra}.items():
                 labels.setdefault(key, {})[lang] = tr
             if lang == "en":
@@ -434,7 +427,7 @@ def write_bundle(fig, figure_id: str, *, unit: str | None = None,
         for key, tr in extra.items():
             labels.setdefault(key, {})["ru"] = tr
             labels[key]["en"] = key
-    png_px = _png_size(files["en_png"])
+    png_px = png_size(files["en_png"])
     meta = {
         "id": figure_id,
         "chapter": chapter,
@@ -473,7 +466,8 @@ def write_bundle(fig, figure_id: str, *, unit: str | None = None,
     return out
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG from its first 24 bytes (the IHDR chunk)."""
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from .data import package
+from .data import ROOT, package
 
-ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 
 
@@ -112,23 +111,6 @@ def chapter_title(name: str) -> str:
     raise CitationError(f"chapters/{name}.md: no level-one heading")
 
 
-def chapter_figures(name: str) -> list[tuple[str, str]]:
-    """(figure id, caption) for each figure a chapter declares in its cell metadata."""
-    import jupytext
-
-    notebook = jupytext.read(CHAPTERS / f"{name}.md", fmt="md:myst")
-    out = []
-    for cell in notebook.cells:
-        figure = cell.metadata.get("mystnb", {}).get("figure", {})
-        if "name" in figure:
-            out.append((figure["name"], " ".join(str(figure.get("caption", "")).split())))
-    return out
-
-
-def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=[a-z\)])\.\s", text, maxsplit=1)[0].rstrip(".")
-
-
 # --- References --------------------------------------------------------------------------
 
 def apa_book() -> str:
@@ -169,26 +151,6 @@ def bibtex_chapter(name: str) -> str:
     ])
 
 
-def apa_figure(figure_id: str, caption: str) -> str:
-    b = _book()
-    return (f"{_apa_authors(b['authors'])} ({b['year']}). *{_first_sentence(caption)}* [Figure "
-            f"`{figure_id}`]. In *{b['title']}* (Version {b['version']}).")
-
-
-def bibtex_figure(figure_id: str, caption: str) -> str:
-    b = _book()
-    return "\n".join([
-        f"@misc{{kgbook-{figure_id},",
-        f"  author       = {{{_bib_names(b['authors'])}}},",
-        f"  title        = {{{_bib_title(_first_sentence(caption))}}},",
-        f"  howpublished = {{Figure {figure_id} in: {_bib_title(b['title'])}, "
-        f"version {b['version']}}},",
-        f"  year         = {{{b['year']}}},",
-        f"  note         = {{Files figures/{figure_id}.png, .svg and .pdf; CC BY 4.0}},",
-        "}",
-    ])
-
-
 # --- Page sections (Markdown) ------------------------------------------------------------
 
 def _fence(text: str, lang: str = "bibtex") -> str:
@@ -207,17 +169,39 @@ def chapter_section() -> str:
                         _fence(bibtex_chapter(first))])
 
 
-def figure_section() -> str:
+def example_figure() -> str:
+    """The first figure of the first chapter, in table-of-contents order, that has one."""
+    from .bundles import declared_figures
+
+    declared = declared_figures()
     for name in toc_chapters():
-        figures = chapter_figures(name)
-        if figures:
-            figure_id, caption = figures[0]
-            break
-    else:
-        raise CitationError("no chapter declares a figure")
+        for figure_id, figure in declared.items():
+            if figure["chapter"] == name:
+                return figure_id
+    raise CitationError("no chapter declares a figure")
+
+
+def figure_metadata_path(figure_id: str) -> Path:
+    """The metadata file of a figure's bundle in the book's ``figures/`` folder."""
+    from .bundles import bundle_files
+    from .data import ROOT as BOOK_ROOT
+
+    return BOOK_ROOT / "figures" / figure_id / bundle_files(figure_id)["json"]
+
+
+def figure_section() -> str:
+    """The citation of one figure, exactly as its bundle's metadata (and the download block
+    under the figure) give it: one citation per figure, made in :mod:`kgbook.bundles`."""
+    import json
+
+    figure_id = example_figure()
+    path = figure_metadata_path(figure_id)
+    if not path.is_file():
+        raise CitationError(f"{path}: no metadata for {figure_id}; run 'make figures'")
+    cite = json.loads(path.read_text(encoding="utf-8"))["citation"]
     return "\n\n".join([
         f"For example, the figure `{figure_id}` ({{numref}}`{figure_id}`):",
-        apa_figure(figure_id, caption), "BibTeX:", _fence(bibtex_figure(figure_id, caption))])
+        cite["text"], "BibTeX:", _fence(cite["bibtex"].rstrip())])
 
 
 def version_text() -> str:

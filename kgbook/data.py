@@ -67,10 +67,6 @@ def resource(name: str, *, descriptor: dict | None = None) -> dict:
     raise KeyError(f"no table named '{name}' in {PACKAGE_PATH}; known tables: {known}")
 
 
-def table_names() -> list[str]:
-    return [r["name"] for r in package()["resources"]]
-
-
 def table_path(name: str) -> Path:
     return DATA_DIR / resource(name)["path"]
 
@@ -104,8 +100,9 @@ def _record_read(path: Path) -> None:
 
 
 def files_read() -> dict[str, str]:
-    """Files read by ``load_table`` in this process so far: path (relative to the book
-    root when inside it) mapped to the SHA-256 of the bytes that were validated.
+    """Files read in this process so far, by ``load_table`` or recorded with
+    ``kgbook.cache.record_files``: path (relative to the book root when inside it) mapped to
+    the SHA-256 of the file as it was when read.
     Always includes the data package descriptor once any table was read."""
     import hashlib
 

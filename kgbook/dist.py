@@ -415,6 +415,8 @@ built book; in JupyterLab they appear as their names.
   page (`.md`, which JupyterLab also opens as a notebook through jupytext).
 - `data/`: the tables as CSV, and `datapackage.json` (schema, sources, releases, licences).
 - `kgbook/`: loading with validation, the figure style and charts, glue helpers.
+- `figures/`: each figure's metadata file (title, sources, citation); running a chapter writes
+  its figures there in every format.
 - `requirements.txt`, `pyproject.toml`: exact package versions; the `kgbook` package.
 - `_config.yml`, `_toc.yml`, `references.bib`, `CITATION.cff`: the book's settings, table of
   contents, bibliography and citation metadata, which `kgbook` reads.
@@ -478,6 +480,10 @@ def notebook_entries(root: Path = ROOT, prefix: str = "") -> dict[str, bytes | P
     for name in ("CITATION.cff", "LICENSE"):  # read by the how-to-cite page; the terms of reuse
         if (root / name).is_file():
             entries[prefix + name] = root / name
+    # each figure's metadata (titles, sources, citation), which the how-to-cite page quotes;
+    # running the chapters writes the rest of the bundles
+    for path in sorted((root / "figures").glob("fig-*/fig-*.json")):
+        entries[prefix + path.relative_to(root).as_posix()] = path
     title = _book_title(root)
     version = metadata.version("kgbook")
     entries[prefix + "README.md"] = NOTEBOOKS_README.format(

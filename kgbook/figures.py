@@ -22,12 +22,9 @@ import pandas as pd
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator, StrMethodFormatter
 
 from . import translate
-from .data import ROOT
 from .translate import localize, t
 
-FIGURES_DIR = ROOT / "figures"  # bundles: see kgbook.bundles.figures_dir()
 FIGSIZE = (10.0, 5.625)  # inches, 16:9
-EXPORT_DPI = 300
 FIGURE_ID = re.compile(r"^fig-[a-z0-9]+(-[a-z0-9]+)*$")
 
 INK = "#1a1a1a"

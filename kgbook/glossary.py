@@ -8,16 +8,7 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 from .data import load_table
-
-
-def term_targets(defs: pd.DataFrame | None = None) -> set[str]:
-    """Lower-cased names that a ``{term}`` role may point to (terms and aliases)."""
-    defs = load_table("definitions") if defs is None else defs
-    names = list(defs["term"]) + [a for a in defs["alias"] if _text(a)]
-    return {n.lower() for n in names}
 
 
 def _text(value) -> str:

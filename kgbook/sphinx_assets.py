@@ -381,20 +381,33 @@ def quantize_png(path: Path, cache: Path | None = None) -> bool:
 
     With ``cache`` (a folder), the result is kept under the SHA-256 of the original bytes, so
     the same image is quantized once, not on every build (Sphinx copies images afresh)."""
-    import hashlib
     import shutil
 
-    cached = None
-    if cache is not None:
-        cached = cache / (hashlib.sha256(path.read_bytes()).hexdigest() + ".png")
-        if cached.is_file():
-            shutil.copyfile(cached, path)
-            return True
+    if cache is None:
+        return _quantize(path)
+    cached = _cache_entry(cache, path.read_bytes())
+    if cached.is_file():
+        shutil.copyfile(cached, path)
+        return True
+    return _quantize_and_keep(path, cached)
+
+
+def _quantize_and_keep(path: Path, cached: Path) -> bool:
+    """:func:`_quantize`, keeping the result as ``cached``."""
+    import shutil
+
     changed = _quantize(path)
-    if cached is not None and changed:
-        cache.mkdir(parents=True, exist_ok=True)
+    if changed:
+        cached.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, cached)
     return changed
+
+
+def _cache_entry(cache: Path, original: bytes) -> Path:
+    """Where the quantized version of a PNG with these bytes is kept."""
+    import hashlib
+
+    return cache / (hashlib.sha256(original).hexdigest() + ".png")
 
 
 def _quantize(path: Path) -> bool:
@@ -505,7 +518,6 @@ def quantize_all(paths: list[Path], cache: Path) -> None:
     """:func:`quantize_png` on every path that needs it, on all cores (a chart takes about
     0.15 s). Palette images (already done) are skipped; cached results are copied."""
     import concurrent.futures
-    import hashlib
     import os
     import shutil
 
@@ -514,18 +526,18 @@ def quantize_all(paths: list[Path], cache: Path) -> None:
         data = path.read_bytes()
         if data[:8] != b"\x89PNG\r\n\x1a\n" or data[25] not in (2, 6):  # not RGB/RGBA
             continue
-        cached = cache / (hashlib.sha256(data).hexdigest() + ".png")
+        cached = _cache_entry(cache, data)
         if cached.is_file():
             shutil.copyfile(cached, path)
         else:
-            todo.append(path)
+            todo.append((path, cached))
     workers = min(len(todo), os.cpu_count() or 1)
     if workers < 2:
-        for path in todo:
-            quantize_png(path, cache)
+        for path, cached in todo:
+            _quantize_and_keep(path, cached)
         return
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(quantize_png, todo, [cache] * len(todo), chunksize=4))
+        list(pool.map(_quantize_and_keep, *zip(*todo), chunksize=4))
 
 
 def _cache_entry_points() -> None:

@@ -24,7 +24,7 @@ from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .bundles import bundle_files, chapters_in_toc, figures_dir
+from .bundles import bundle_files, chapters_in_toc, figures_dir, png_size
 
 logger = logging.getLogger(__name__)
 GALLERY_DOC = "chapters/gallery"
@@ -126,7 +126,8 @@ def gallery_html(builder, docname: str, env) -> str:
         for m in by_chapter[chapter]:
             fid = m["id"]
             thumb = _href(builder, docname, fid, m["files"]["thumbnail"])
-            w, h = _png_size(figures_dir() / fid / m["files"]["thumbnail"])
+            with (figures_dir() / fid / m["files"]["thumbnail"]).open("rb") as fh:
+                w, h = png_size(fh.read(24))
             cards.append(
                 f'<li class="kg-gallery-item" id="gallery-{esc(fid)}">'
                 f'<a class="kg-gallery-thumb" href="{esc(page)}#{esc(fid)}" tabindex="-1" '
@@ -141,11 +142,6 @@ def gallery_html(builder, docname: str, env) -> str:
         parts.append(f'<h2 id="gallery-{esc(chapter)}">{esc(title)}</h2>'
                      f'<ul class="kg-gallery">{"".join(cards)}</ul>')
     return "".join(parts)
-
-
-def _png_size(path: Path) -> tuple[int, int]:
-    head = path.read_bytes()[:24]
-    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def on_doctree_resolved(app, doctree, docname):

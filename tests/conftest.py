@@ -110,6 +110,15 @@ def notebook_chapters() -> list[str]:
             if "kernelspec:" in (CHAPTERS / f"{c}.md").read_text(encoding="utf-8")[:1000]]
 
 
+GLUE_ROLE = re.compile(r"\{glue(?::\w*)?\}`([^`:]+)")
+
+
+def glue_keys_used(chapter: str) -> set[str]:
+    """Keys a chapter's text shows through the {glue}, {glue:}, {glue:text} and {glue:md}
+    roles (a ``key:format`` use counts as ``key``)."""
+    return set(GLUE_ROLE.findall((CHAPTERS / f"{chapter}.md").read_text(encoding="utf-8")))
+
+
 def toc_chapters() -> list[str]:
     """Chapter names (file stems) listed in _toc.yml, in order."""
     toc = (ROOT / "_toc.yml").read_text()

@@ -10,10 +10,11 @@ import re
 import shutil
 
 import pytest
-from conftest import CHAPTERS, FIGURES, ROOT, declared_figures, toc_chapters
+from conftest import CHAPTERS, ROOT, declared_figures, toc_chapters
 
 import kgbook.data
 from kgbook import catalog
+from kgbook.bundles import bundle_files
 
 
 def _text(page: str) -> str:
@@ -44,14 +45,13 @@ def test_figure_cells_point_at_the_cell_that_saves_the_figure():
         assert f'"{fig["id"]}"' in cell.source, f"{fig['id']}: the cell does not save it"
 
 
-def test_every_file_in_figures_belongs_to_a_listed_figure():
+def test_every_file_in_figures_belongs_to_a_listed_figure_whose_bundle_is_whole():
     groups = catalog.figure_files()
     assert groups[""] == [], f"files in figures/ with no figure in the book: {groups['']}"
     for fid, files in groups.items():
         if fid:
-            assert files, f"{fid} has no files in figures/"
-    on_disk = sorted(p.relative_to(FIGURES).as_posix() for p in FIGURES.rglob("*") if p.is_file())
-    assert sorted(f for fs in groups.values() for f in fs) == on_disk
+            expected = sorted(f"{fid}/{name}" for name in bundle_files(fid).values())
+            assert files == expected, f"{fid}: files in figures/ are not its bundle"
 
 
 def test_an_unlisted_figure_file_is_refused(tmp_path, monkeypatch):

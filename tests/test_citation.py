@@ -17,7 +17,7 @@ import jsonschema
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTERS, ROOT, toc_chapters
+from conftest import CHAPTERS, FIGURES, ROOT, declared_figures, toc_chapters
 
 SCHEMA = Path(__file__).with_name("schemas") / "cff-1.2.0.schema.json"
 
@@ -103,7 +103,12 @@ def test_how_to_cite_page(book):
     assert _version() in text
     assert _text(apa_book().replace("*", "")) in text
     flat = html.unescape(re.sub(r"<[^>]+>", "", page))  # highlighted code, tags removed
-    assert "@book{kgbook," in flat and "@inbook{" in flat and "@misc{kgbook-fig-" in flat
+    assert "@book{kgbook," in flat and "@inbook{" in flat
+    # the example figure is cited exactly as its bundle (and its download block) cite it
+    first = next(f for c in toc_chapters() for f in declared_figures(c))
+    meta = json.loads((FIGURES / first / f"{first}.json").read_text(encoding="utf-8"))
+    assert _text(meta["citation"]["text"]) in text
+    assert meta["citation"]["bibtex"].split("\n")[0] in flat
     for chapter in toc_chapters():
         if (CHAPTERS / f"{chapter}.md").read_text().count("kg.receipt()"):
             assert chapter_title(chapter) in text

@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import ROOT, toc_chapters
+from conftest import ROOT, declared_figures, toc_chapters
 
 from kgbook import dist as D
 
@@ -233,6 +233,9 @@ def test_notebooks_zip_holds_what_a_reader_needs_to_rerun(built):
             assert root + required in names, required
         data_files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "data").iterdir()}
         assert {root + f for f in data_files} <= names
+        metadata = {f"{root}figures/{fid}/{fid}.json" for c in toc_chapters()
+                    for fid in declared_figures(c)}
+        assert metadata and metadata <= names, "figure metadata missing from the archive"
         executable = [c for c in toc_chapters()
                       if "```{code-cell}" in (ROOT / "chapters" / f"{c}.md").read_text()]
         assert len(executable) >= 5

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import declared_figures, toc_chapters
+from conftest import declared_figures, glue_keys_used, toc_chapters
 
 from kgbook.data import load_table, package
 
@@ -251,8 +251,7 @@ def test_chapter_structure(book):
 
 
 def test_every_glue_key_is_glued_and_prefixed(glued):
-    text = SOURCE.read_text(encoding="utf-8")
-    used = set(re.findall(r"\{glue(?::\w+)?\}`([\w]+)", text))
+    used = glue_keys_used("synthesis")
     assert used and all(k.startswith("syn_") for k in used)
     assert used <= set(glued), used - set(glued)
     assert all(k.startswith("syn_") for k in glued)

@@ -22,7 +22,8 @@ def derivation_modules():
 
 
 def check_facts() -> int:
-    """Compare every ``fact_id``/``value`` pair in data/ with the shared fact ledger."""
+    """Check that every ``fact_id`` cited in data/ exists in the shared fact ledger (ids
+    only: values are not compared)."""
     facts = pd.read_csv(SHARED / "facts.csv", dtype=str, keep_default_na=False).set_index("id")
     problems = 0
     for res in package()["resources"]:
